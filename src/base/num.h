@@ -1,0 +1,24 @@
+/*
+ * num: strict number parsing for command lines, query strings and config
+ * (strtonum-like: the whole string must be a number in range).  Pure, any
+ * thread.
+ */
+#ifndef VTFS_BASE_NUM_H
+#define VTFS_BASE_NUM_H
+
+#include <stdint.h>
+
+/*
+ * Parse a decimal integer in [min, max].  Returns 0, -EINVAL (empty, sign
+ * where not allowed, junk) or -ERANGE.
+ */
+int	num_parse_i64(const char *, int64_t min, int64_t max, int64_t *out);
+int	num_parse_u64(const char *, uint64_t max, uint64_t *out);
+/*
+ * A byte size: a decimal number with an optional K, M, G or T suffix
+ * (binary: 1K = 1024; "KiB"/"KB" accepted too).  Returns 0, -EINVAL or
+ * -ERANGE (above max).
+ */
+int	num_parse_size(const char *, uint64_t max, uint64_t *out);
+
+#endif /* VTFS_BASE_NUM_H */
