@@ -10,6 +10,9 @@
 #include <string.h>
 
 static const struct cmd commands[] = {
+	{"--create", "--create PATH [--tracker URL]... [-o FILE] [--private] "
+	    "[--piece-size N] [--comment TEXT] [--webseed URL]... [--name NAME] "
+	    "[--no-date] [--force] [--quiet]", cmd_create_main},
 	{NULL, NULL, NULL},
 };
 

@@ -1,0 +1,61 @@
+/*
+ * hasher: SHA-1 every piece of a list of files laid end to end (the v1
+ * piece layout of BEP 3), on all cores.  Used by create (make the pieces
+ * field) and meant for checking local data before seeding.
+ *
+ * Called from one thread; hasher_run() starts its workers (one per online
+ * core unless told otherwise) and joins them before it returns.  Workers
+ * claim pieces through an atomic counter, read each piece with large
+ * pread()s into a buffer of their own that is reused for every piece (a
+ * piece may span several files) and hash it.  Pieces are claimed in order,
+ * so the reads of all workers together move through the data sequentially.
+ *
+ * Files must not change while they are hashed: each file's size and mtime
+ * are compared with what the caller scanned when it is opened and once
+ * more after every piece is done, and a short read counts as a change; any
+ * difference fails the run with -ESTALE.
+ */
+#ifndef VTFS_BT_HASHER_H
+#define VTFS_BT_HASHER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct progress;
+
+#define HASHER_MAX_THREADS	64
+#define HASHER_DEFAULT_CHUNK	((size_t)1 << 20)	/* bytes per pread */
+
+struct hasher_file {
+	const char	*path;	/* borrowed: where to open it */
+	uint64_t	 size;	/* as scanned */
+	struct timespec	 mtime;	/* as scanned */
+};
+
+struct hasher_opts {
+	unsigned	 nthreads;	/* 0: one per online core */
+	size_t		 chunk;		/* bytes per pread; 0: default */
+	struct progress	*progress;	/* borrowed, may be NULL */
+	const atomic_int *cancel;	/* borrowed, may be NULL */
+};
+
+struct hasher_error {
+	char	msg[512];
+};
+
+/* How many workers hasher_run() would start for npieces (>= 1). */
+unsigned hasher_threads(unsigned wanted, uint64_t npieces);
+
+/*
+ * Hash files[0..nfiles) (total bytes: the sum of their sizes, > 0) in
+ * pieces of piece_len bytes into pieces[20 * npieces].  Returns 0, or
+ * -ESTALE (a file changed), -EINTR (*cancel was set), -ENOMEM, or the
+ * -errno of open/pread; err->msg says which file and why.
+ */
+int	hasher_run(const struct hasher_file *files, size_t nfiles,
+	    uint32_t piece_len, const struct hasher_opts *opts,
+	    uint8_t *pieces, struct hasher_error *err);
+
+#endif /* VTFS_BT_HASHER_H */
