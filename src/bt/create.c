@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,6 +144,16 @@ name_problem(const char *name)
 	return NULL;
 }
 
+/* "scheme://x": curl alone would also take "http:/h" and "http:///h". */
+static bool
+authority_follows(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return strncasecmp(url, scheme, n) == 0 &&
+	    strncmp(url + n, "://", 3) == 0 && url[n + 3] != '/';
+}
+
 int
 create_check_url(const char *url, bool web_seed, struct create_error *err)
 {
@@ -171,7 +182,7 @@ create_check_url(const char *url, bool web_seed, struct create_error *err)
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
 	    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    !strstr(url, "://")) {
+	    !authority_follows(url, scheme)) {
 		seterr(err, rc, "%s URL \"%s\" is not a valid URL", what, e);
 		goto out;
 	}
