@@ -3,9 +3,10 @@
  *
  * The byte counter is an atomic so that workers never wait on each other;
  * the first caller that finds the bar due (an atomic deadline) and wins a
- * trylock redraws it, the others go on.  The rate is an exponentially
- * weighted average over about two seconds, so it follows changes (a
- * download whose peers come and go) without flickering.  The line is
+ * trylock redraws it, the others go on.  The rate is the mean since the
+ * start for the first two seconds, then an exponentially weighted average
+ * over about two seconds, so it follows changes (a download whose peers
+ * come and go) without flickering.  The line is
  * formatted under the lock and written after it is released: no lock is
  * held across write(2).
  */
@@ -23,6 +24,7 @@
 
 #define RATE_WINDOW_S	2.0
 #define LINE_MAX_BYTES	512
+#define BAR_WIDTH	20
 
 struct progress {
 	char		*label;		/* owned */
@@ -112,15 +114,15 @@ progress_format(char *out, size_t outsz, size_t width, const char *label,
 
 	llen = strlen(label);
 	tlen = strlen(tail);
-	/* "label [####....]tail": a graphic only when 10+ columns are left. */
+	/*
+	 * "label [####....]tail": a graphic of a fixed width (so that it does
+	 * not jump as the numbers change), when there is room for it.
+	 */
 	bar = 0;
-	if (pct >= 0 && width > llen + tlen + 3 + 10) {
-		bar = width - llen - tlen - 3;
-		if (bar > 40)
-			bar = 40;
-	}
+	if (pct >= 0 && width >= llen + tlen + 3 + BAR_WIDTH)
+		bar = BAR_WIDTH;
 	if (bar) {
-		char g[41];
+		char g[BAR_WIDTH + 1];
 		size_t fill = bar * (size_t)pct / 100;
 
 		memset(g, '#', fill);
@@ -214,7 +216,11 @@ sample_locked(struct progress *p, uint64_t now, uint64_t done)
 		return;
 	inst = (double)(done - p->last_done) / dt;
 	a = dt / (dt + RATE_WINDOW_S);
-	p->rate = p->rate > 0 ? p->rate + a * (inst - p->rate) : inst;
+	if ((double)(now - p->start_ns) / 1e9 < RATE_WINDOW_S)
+		/* Too early for an average over the window: the mean so far. */
+		p->rate = (double)done / ((double)(now - p->start_ns) / 1e9);
+	else
+		p->rate += a * (inst - p->rate);
 	p->last_ns = now;
 	p->last_done = done;
 }
