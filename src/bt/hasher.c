@@ -2,21 +2,48 @@
  * hasher: see hasher.h.
  *
  * Speed: the work is bounded by SHA-1 (about 2 GB/s per core with SHA-NI)
- * and by the copy out of the page cache.  A chunk of HASHER_DEFAULT_CHUNK
- * is read and hashed at once; the buffer is allocated once per worker (the
- * first touch of fresh memory costs more than the copy).  Each worker keeps
- * the file it read last open, so a run of small files costs one open per
- * file and worker, and never more than one descriptor per worker.
+ * and by getting the bytes out of the page cache.  Measured on the 2-core
+ * VM, 1 GiB warm, SHA-1 alone 0.26 s:
+ *
+ *   pread() 1 MiB pieces, then SHA-1                 0.33 s
+ *   pread() 256 KiB chunks (L2-sized), SHA-1 each     0.32 s
+ *   mmap() per piece (MAP_POPULATE), munmap after     0.41 s
+ *   mmap() of the file, SHA-1 straight from it        0.45 s
+ *   the same with a software prefetch 4 KiB ahead     0.30 s
+ *
+ * The copy of pread() costs a fifth of the time; SHA-1 reading the page
+ * cache directly is stalled on memory unless the next block is prefetched
+ * while the current one is hashed.  So files of HASHER_MMAP_MIN bytes or
+ * more are mapped once (shared by all workers, MADV_SEQUENTIAL) and hashed
+ * in place with a prefetch; smaller files, and any file that cannot be
+ * mapped, are read with pread() into a per-worker buffer (allocated once:
+ * touching fresh memory costs more than the copy).  Pages far behind the
+ * hashing front are unmapped in batches (MADV_DONTNEED every
+ * HASHER_TRIM_BYTES) so that the resident size stays small; doing it per
+ * piece would cost a TLB shootdown each time.
+ *
+ * A mapped file truncated under us raises SIGBUS.  While any run is active
+ * a SIGBUS handler is installed; a worker arms a per-thread jump buffer
+ * around the bytes it hashes in place and the handler jumps back to it, so
+ * the run fails with -ESTALE instead of the process dying.  A SIGBUS from
+ * anywhere else goes to the handler that was there before.
+ *
+ * Each worker keeps the file it read last open, so a run of small files
+ * costs one open per file and worker, and never more than one descriptor
+ * per worker.
  */
 #include "bt/hasher.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,10 +51,15 @@
 #include "base/progress.h"
 #include "base/sha.h"
 
+#define PREFETCH_BLOCK	4096	/* hashed at once; the next one prefetched */
+
 struct job {
 	const struct hasher_file *files;	/* borrowed */
 	size_t		 nfiles;
 	uint64_t	*ends;		/* owned: end offset of each file */
+	uint8_t		**maps;		/* owned: a file's mapping, or NULL */
+	size_t		 nmaps;
+	uint64_t	 trim_lag;	/* bytes behind the front left mapped */
 	uint64_t	 total;
 	uint32_t	 piece_len;
 	uint64_t	 npieces;
@@ -51,6 +83,56 @@ struct worker {
 	pthread_t	 tid;
 	bool		 started;
 };
+
+static pthread_mutex_t sigbus_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned sigbus_users;		/* protected by sigbus_lock */
+static struct sigaction sigbus_old;	/* protected by sigbus_lock */
+static _Thread_local sigjmp_buf *sigbus_jump;	/* armed while hashing */
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	sigjmp_buf *jb = sigbus_jump;
+
+	if (jb) {
+		sigbus_jump = NULL;
+		siglongjmp(*jb, 1);
+	}
+	/* Not ours: hand it on (SA_RESETHAND semantics for a default). */
+	if (sigbus_old.sa_flags & SA_SIGINFO) {
+		sigbus_old.sa_sigaction(sig, si, uc);
+	} else if (sigbus_old.sa_handler != SIG_IGN &&
+	    sigbus_old.sa_handler != SIG_DFL) {
+		sigbus_old.sa_handler(sig);
+	} else {
+		signal(SIGBUS, SIG_DFL);	/* the fault repeats and kills */
+	}
+}
+
+static void
+sigbus_hold(void)
+{
+	struct sigaction sa;
+
+	pthread_mutex_lock(&sigbus_lock);
+	if (sigbus_users++ == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_sigbus;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, &sigbus_old);
+	}
+	pthread_mutex_unlock(&sigbus_lock);
+}
+
+static void
+sigbus_release(void)
+{
+	pthread_mutex_lock(&sigbus_lock);
+	if (--sigbus_users == 0)
+		sigaction(SIGBUS, &sigbus_old, NULL);
+	pthread_mutex_unlock(&sigbus_lock);
+}
 
 unsigned
 hasher_threads(unsigned wanted, uint64_t npieces)
@@ -141,12 +223,16 @@ file_at(const struct job *j, uint64_t pos)
 	return lo;
 }
 
-/* Read len bytes at torrent offset pos (spanning files) into w->buf. */
-static int
-read_span(struct worker *w, uint64_t pos, size_t len)
+/*
+ * Read up to len bytes at torrent offset pos into w->buf, spanning files
+ * but stopping before a mapped file.  Returns the bytes read (> 0) or
+ * -errno.
+ */
+static ssize_t
+read_span(struct worker *w, size_t i, uint64_t pos, size_t len)
 {
 	struct job *j = w->job;
-	size_t i = file_at(j, pos), got = 0;
+	size_t got = 0;
 
 	while (got < len) {
 		uint64_t start, in_file;
@@ -158,6 +244,8 @@ read_span(struct worker *w, uint64_t pos, size_t len)
 			i++;
 		if (i >= j->nfiles)
 			return fail(j, -EIO, NULL, "internal: offset past end");
+		if (j->maps[i] && got > 0)
+			break;
 		rc = open_file(w, i);
 		if (rc)
 			return rc;
@@ -178,6 +266,35 @@ read_span(struct worker *w, uint64_t pos, size_t len)
 		got += (size_t)r;
 		pos += (uint64_t)r;
 	}
+	return (ssize_t)got;
+}
+
+/*
+ * Hash n bytes of mapped file i from offset off, in place, prefetching a
+ * block ahead.  A SIGBUS (the file was truncated) comes back here.
+ */
+static int
+hash_mapped(struct worker *w, size_t i, uint64_t off, size_t n)
+{
+	struct job *j = w->job;
+	const uint8_t *p = j->maps[i] + off;
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0)) {
+		sigbus_jump = NULL;
+		return fail(j, -ESTALE, &j->files[i],
+		    "shrank while it was hashed (SIGBUS)");
+	}
+	sigbus_jump = &jb;
+	for (size_t k = 0; k < n; k += PREFETCH_BLOCK) {
+		size_t b = n - k < PREFETCH_BLOCK ? n - k : PREFETCH_BLOCK;
+
+		if (n - k > 2 * PREFETCH_BLOCK)
+			for (size_t l = 0; l < PREFETCH_BLOCK; l += 64)
+				__builtin_prefetch(p + k + PREFETCH_BLOCK + l);
+		sha_update(w->sha, p + k, b);
+	}
+	sigbus_jump = NULL;
 	return 0;
 }
 
@@ -187,23 +304,81 @@ hash_piece(struct worker *w, uint64_t piece)
 	struct job *j = w->job;
 	uint64_t pos = piece * j->piece_len;
 	uint64_t end = pos + j->piece_len;
+	size_t i;
 	int rc;
 
 	if (end > j->total)
 		end = j->total;
+	i = file_at(j, pos);
 	while (pos < end) {
 		size_t n = end - pos > j->chunk ? j->chunk : (size_t)(end - pos);
+		ssize_t r;
 
-		rc = read_span(w, pos, n);
-		if (rc)
-			return rc;
-		sha_update(w->sha, w->buf, n);
-		pos += n;
+		while (j->ends[i] <= pos)
+			i++;
+		if (j->maps[i]) {
+			uint64_t start = j->ends[i] - j->files[i].size;
+
+			if (end - pos < j->ends[i] - pos)
+				n = (size_t)(end - pos);
+			else
+				n = (size_t)(j->ends[i] - pos);
+			rc = hash_mapped(w, i, pos - start, n);
+			if (rc)
+				return rc;
+			pos += n;
+			continue;
+		}
+		r = read_span(w, i, pos, n);
+		if (r < 0)
+			return (int)r;
+		sha_update(w->sha, w->buf, (size_t)r);
+		pos += (uint64_t)r;
 	}
 	sha_final(w->sha, j->pieces + piece * SHA1_LEN);
 	progress_add(j->opts->progress,
 	    end - piece * (uint64_t)j->piece_len);
 	return 0;
+}
+
+/*
+ * Unmap the pages of [from, to) (torrent offsets) of every mapped file:
+ * they are hashed, and dropping them keeps the resident size small.  A
+ * page still in use is simply faulted in again.
+ */
+static void
+trim(struct job *j, uint64_t from, uint64_t to)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	for (size_t i = file_at(j, from); i < j->nfiles; i++) {
+		uint64_t start = j->ends[i] - j->files[i].size, a, b;
+
+		if (start >= to)
+			break;
+		if (!j->maps[i])
+			continue;
+		a = from > start ? from - start : 0;
+		b = (to < j->ends[i] ? to : j->ends[i]) - start;
+		a = (a + (uint64_t)pg - 1) / (uint64_t)pg * (uint64_t)pg;
+		b = b / (uint64_t)pg * (uint64_t)pg;
+		if (b > a)
+			madvise(j->maps[i] + a, (size_t)(b - a), MADV_DONTNEED);
+	}
+}
+
+/* Called as piece is claimed: trim when the front crosses a boundary. */
+static void
+maybe_trim(struct job *j, uint64_t piece)
+{
+	uint64_t pos = piece * j->piece_len, b;
+
+	if (j->nmaps == 0 || piece == 0)
+		return;
+	b = pos / HASHER_TRIM_BYTES * HASHER_TRIM_BYTES;
+	if (b <= pos - j->piece_len || b < j->trim_lag + HASHER_TRIM_BYTES)
+		return;
+	trim(j, b - j->trim_lag - HASHER_TRIM_BYTES, b - j->trim_lag);
 }
 
 static void *
@@ -226,6 +401,7 @@ worker_main(void *arg)
 		    memory_order_relaxed);
 		if (piece >= j->npieces)
 			break;
+		maybe_trim(j, piece);
 		if (hash_piece(w, piece) != 0)
 			break;
 	}
@@ -233,6 +409,49 @@ worker_main(void *arg)
 		close(w->fd);
 	w->fd = -1;
 	return NULL;
+}
+
+/*
+ * Map the files worth mapping, checking each against the scan.  A file
+ * that cannot be mapped is read with pread() instead.
+ */
+static int
+map_files(struct job *j)
+{
+	for (size_t i = 0; i < j->nfiles && j->nmaps < HASHER_MAX_MAPS; i++) {
+		const struct hasher_file *f = &j->files[i];
+		struct stat st;
+		void *m;
+		int fd;
+
+		if (f->size < HASHER_MMAP_MIN || f->size > SIZE_MAX)
+			continue;
+		fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return fail(j, -errno, f, strerror(errno));
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    !same_stat(&st, f)) {
+			close(fd);
+			return fail(j, -ESTALE, f,
+			    "changed since it was scanned (size or mtime)");
+		}
+		m = mmap(NULL, (size_t)f->size, PROT_READ, MAP_SHARED, fd, 0);
+		close(fd);
+		if (m == MAP_FAILED)
+			continue;
+		(void)madvise(m, (size_t)f->size, MADV_SEQUENTIAL);
+		j->maps[i] = m;
+		j->nmaps++;
+	}
+	return 0;
+}
+
+static void
+unmap_files(struct job *j)
+{
+	for (size_t i = 0; j->maps && i < j->nfiles; i++)
+		if (j->maps[i])
+			munmap(j->maps[i], (size_t)j->files[i].size);
 }
 
 /* After the last piece: every file must still be what was scanned. */
@@ -274,13 +493,17 @@ job_init(struct job *j, const struct hasher_file *files, size_t nfiles,
 		return -EINVAL;
 	}
 	j->ends = calloc(nfiles, sizeof(*j->ends));
-	if (!j->ends) {
+	j->maps = calloc(nfiles, sizeof(*j->maps));
+	if (!j->ends || !j->maps) {
+		free(j->ends);
+		free(j->maps);
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < nfiles; i++) {
 		if (files[i].size > UINT64_MAX - total) {
 			free(j->ends);
+			free(j->maps);
 			snprintf(err->msg, sizeof(err->msg), "total too large");
 			return -ERANGE;
 		}
@@ -289,6 +512,7 @@ job_init(struct job *j, const struct hasher_file *files, size_t nfiles,
 	}
 	if (total == 0) {
 		free(j->ends);
+		free(j->maps);
 		snprintf(err->msg, sizeof(err->msg), "nothing to hash");
 		return -EINVAL;
 	}
@@ -318,6 +542,12 @@ hasher_run(const struct hasher_file *files, size_t nfiles,
 	if (rc)
 		return rc;
 	n = hasher_threads(opts->nthreads, j.npieces);
+	/* Pieces this far behind the front are done: n workers, 2 each. */
+	j.trim_lag = (uint64_t)piece_len * n * 2;
+	sigbus_hold();
+	rc = opts->no_mmap ? 0 : map_files(&j);
+	if (rc)
+		goto out;
 	ws = calloc(n, sizeof(*ws));
 	if (!ws) {
 		rc = fail(&j, -ENOMEM, NULL, "out of memory");
@@ -349,8 +579,11 @@ hasher_run(const struct hasher_file *files, size_t nfiles,
 	if (rc == 0)
 		rc = recheck(&j);
 out:
+	unmap_files(&j);
+	sigbus_release();
 	free(ws);
 	free(j.ends);
+	free(j.maps);
 	pthread_mutex_destroy(&j.lock);
 	return rc;
 }

@@ -5,9 +5,13 @@
  *
  * Called from one thread; hasher_run() starts its workers (one per online
  * core unless told otherwise) and joins them before it returns.  Workers
- * claim pieces through an atomic counter, read each piece with large
- * pread()s into a buffer of their own that is reused for every piece (a
- * piece may span several files) and hash it.  Pieces are claimed in order,
+ * claim pieces through an atomic counter.  Files of HASHER_MMAP_MIN bytes
+ * or more are mapped and hashed in place; smaller ones are read with large
+ * pread()s (HASHER_DEFAULT_CHUNK) into a buffer of each worker's own that
+ * is reused for every piece (a read may span several files).  While a run
+ * is active, a SIGBUS handler is installed (a mapped file truncated under
+ * us fails the run instead of killing the process); the previous handler
+ * is restored afterwards and gets any SIGBUS that is not ours.  Pieces are claimed in order,
  * so the reads of all workers together move through the data sequentially.
  *
  * Files must not change while they are hashed: each file's size and mtime
@@ -19,6 +23,7 @@
 #define VTFS_BT_HASHER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -26,7 +31,10 @@
 struct progress;
 
 #define HASHER_MAX_THREADS	64
-#define HASHER_DEFAULT_CHUNK	((size_t)1 << 20)	/* bytes per pread */
+#define HASHER_DEFAULT_CHUNK	((size_t)256 << 10)	/* bytes per pread */
+#define HASHER_MMAP_MIN		((uint64_t)4 << 20)	/* map files this big */
+#define HASHER_MAX_MAPS		1024	/* mapped files at once (map count) */
+#define HASHER_TRIM_BYTES	((uint64_t)64 << 20)	/* unmap done pages */
 
 struct hasher_file {
 	const char	*path;	/* borrowed: where to open it */
@@ -37,6 +45,7 @@ struct hasher_file {
 struct hasher_opts {
 	unsigned	 nthreads;	/* 0: one per online core */
 	size_t		 chunk;		/* bytes per pread; 0: default */
+	bool		 no_mmap;	/* read every file with pread() */
 	struct progress	*progress;	/* borrowed, may be NULL */
 	const atomic_int *cancel;	/* borrowed, may be NULL */
 };

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/bencode.h"
+#include "base/progress.h"
 #include "base/sha.h"
 #include "bt/create.h"
 #include "bt/hasher.h"
@@ -647,6 +648,116 @@ test_hasher_stale_and_chunks(void **state)
 	free(d);
 }
 
+/* Mapped (>= HASHER_MMAP_MIN) and read files give the same pieces. */
+static void
+test_hasher_mmap_matches_pread(void **state)
+{
+	static const size_t sizes[] = {
+	    1000, (5u << 20) + 123, 7, 4u << 20, 0, 20000,
+	};
+	const size_t nf = sizeof(sizes) / sizeof(sizes[0]);
+	static const uint32_t plens[] = {16u << 10, 1u << 20, 8u << 20};
+	struct hasher_file f[sizeof(sizes) / sizeof(sizes[0])];
+	struct hasher_error err;
+	uint8_t *all = NULL, *p1, *p2, h[SHA1_LEN];
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < nf; i++) {
+		char rel[32];
+		uint8_t *d;
+		struct stat st;
+
+		snprintf(rel, sizeof(rel), "mm%zu", i);
+		d = put_file(rel, sizes[i], (unsigned)i + 100);
+		all = realloc(all, total + sizes[i] + 1);
+		memcpy(all + total, d, sizes[i]);
+		total += sizes[i];
+		free(d);
+		f[i].path = strdup(pathf("%s", rel));
+		assert_int_equal(stat(f[i].path, &st), 0);
+		f[i].size = (uint64_t)st.st_size;
+		f[i].mtime = st.st_mtim;
+	}
+	for (size_t k = 0; k < sizeof(plens) / sizeof(plens[0]); k++) {
+		uint32_t pl = plens[k];
+		uint64_t np = (total + pl - 1) / pl;
+		struct hasher_opts om = {.nthreads = 2};
+		struct hasher_opts op = {.nthreads = 2, .no_mmap = true};
+
+		p1 = malloc(np * SHA1_LEN);
+		p2 = malloc(np * SHA1_LEN);
+		assert_int_equal(hasher_run(f, nf, pl, &om, p1, &err), 0);
+		assert_int_equal(hasher_run(f, nf, pl, &op, p2, &err), 0);
+		assert_memory_equal(p1, p2, np * SHA1_LEN);
+		for (uint64_t i = 0; i < np; i++) {
+			uint64_t n = total - i * pl < pl ? total - i * pl : pl;
+
+			sha1(all + i * pl, n, h);
+			assert_memory_equal(p1 + i * SHA1_LEN, h, SHA1_LEN);
+		}
+		free(p1);
+		free(p2);
+	}
+	for (size_t i = 0; i < nf; i++)
+		free((char *)f[i].path);
+	free(all);
+}
+
+struct truncator {
+	const char		*path;
+	struct progress		*bar;
+	atomic_int		 done;
+};
+
+/* Truncate the file once the hasher is well into it. */
+static void *
+truncate_later(void *arg)
+{
+	struct truncator *t = arg;
+
+	for (int i = 0; i < 20000 && !atomic_load(&t->done); i++) {
+		if (progress_done(t->bar) >= (64u << 20)) {
+			assert_int_equal(truncate(t->path, 1 << 20), 0);
+			return NULL;
+		}
+		usleep(100);
+	}
+	return NULL;
+}
+
+/* A mapped file truncated while it is hashed: -ESTALE, not a SIGBUS death. */
+static void
+test_hasher_truncated_mapped_file(void **state)
+{
+	struct truncator t = {.path = pathf("trunc.bin")};
+	struct hasher_error err;
+	struct hasher_file f = {.path = t.path};
+	struct hasher_opts o = {.nthreads = 2};
+	uint8_t *pieces = malloc(512 * SHA1_LEN);
+	struct stat st;
+	pthread_t th;
+	int fd = open(t.path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 512 << 20), 0);	/* sparse */
+	close(fd);
+	assert_int_equal(stat(t.path, &st), 0);
+	f.size = (uint64_t)st.st_size;
+	f.mtime = st.st_mtim;
+	t.bar = progress_new("t", f.size, 0);	/* silent: no TTY */
+	o.progress = t.bar;
+	atomic_init(&t.done, 0);
+	assert_int_equal(pthread_create(&th, NULL, truncate_later, &t), 0);
+	assert_int_equal(hasher_run(&f, 1, 1 << 20, &o, pieces, &err),
+	    -ESTALE);
+	atomic_store(&t.done, 1);
+	pthread_join(th, NULL);
+	assert_non_null(strstr(err.msg, "SIGBUS"));
+	progress_free(t.bar);
+	free(pieces);
+	unlink(t.path);
+}
+
 static int
 count_entries(const char *dir)
 {
@@ -744,6 +855,8 @@ main(void)
 	    cmocka_unit_test(test_create_cancel),
 	    cmocka_unit_test(test_create_file_changing),
 	    cmocka_unit_test(test_hasher_stale_and_chunks),
+	    cmocka_unit_test(test_hasher_mmap_matches_pread),
+	    cmocka_unit_test(test_hasher_truncated_mapped_file),
 	    cmocka_unit_test(test_create_write_file),
 	    cmocka_unit_test(test_create_default_name),
 	};

@@ -356,6 +356,7 @@ def check_errors(tmp, d):
     check("secret" in p.stderr, f"unreadable: message {p.stderr!r}")
 
     check_changing(tmp, d, o)
+    check_truncated(tmp, d, o)
     check_sigint(tmp, d, o)
 
 
@@ -385,6 +386,32 @@ def check_changing(tmp, d, o):
     finally:
         stop.set()
         t.join()
+
+
+def check_truncated(tmp, d, o):
+    """A big (mapped) file truncated while vtfs hashes it: an error, not a
+    SIGBUS death, and no torrent."""
+    big = f"{d}/shrinking.bin"
+    with open(big, "wb") as f:
+        f.truncate(6 << 30)     # sparse
+    fail = os.path.dirname(o)
+    before = sorted(os.listdir(fail))
+    p = subprocess.Popen([VTFS, "--create", big, "-o", o],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        time.sleep(0.3)
+        check(p.poll() is None, "truncated: vtfs ended before the truncate")
+        os.truncate(big, 1 << 20)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 1, f"truncated: exit {p.returncode} {err!r}")
+    check("shrank" in err or "changed" in err, f"truncated: message {err!r}")
+    check(sorted(os.listdir(fail)) == before, "truncated: files left")
+    os.unlink(big)
 
 
 def check_sigint(tmp, d, o):
