@@ -117,9 +117,9 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_PIECE_SIZE:
 			if (num_parse_size(optarg, CREATE_MAX_PIECE, &v) != 0 ||
 			    !create_piece_len_ok(v))
-				return cmd_usage_error("--piece-size %s: must be "
-				    "a power of two from 16K to 128M (bytes, "
-				    "or with a K or M suffix)", optarg);
+				return cmd_usage_error("--piece-size %s: must "
+				    "be a power of two from 16K to 128M "
+				    "(bytes, or with a K or M suffix)", optarg);
 			a->opts.piece_len = (uint32_t)v;
 			break;
 		case OPT_COMMENT:

@@ -10,9 +10,10 @@
 #include <string.h>
 
 static const struct cmd commands[] = {
-	{"--create", "--create PATH [--tracker URL]... [-o FILE] [--private] "
-	    "[--piece-size N] [--comment TEXT] [--webseed URL]... [--name NAME] "
-	    "[--no-date] [--force] [--quiet]", cmd_create_main},
+	{"--create", "--create PATH [--tracker URL]... [-o FILE] [--private]\n"
+	    "       [--piece-size N] [--comment TEXT] [--webseed URL]...\n"
+	    "       [--name NAME] [--no-date] [--force] [--quiet]",
+	    cmd_create_main},
 	{NULL, NULL, NULL},
 };
 

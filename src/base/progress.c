@@ -104,8 +104,9 @@ progress_format(char *out, size_t outsz, size_t width, const char *label,
 
 	/* Everything after the bar graphic. */
 	if (pct >= 0)
-		snprintf(tail, sizeof(tail), " %3d%%  %s / %s  %s/s  ETA %s%s%s",
-		    pct, d, t, rate > 0 ? r : "-", eta, extra && *extra ? "  " : "",
+		snprintf(tail, sizeof(tail),
+		    " %3d%%  %s / %s  %s/s  ETA %s%s%s", pct, d, t,
+		    rate > 0 ? r : "-", eta, extra && *extra ? "  " : "",
 		    extra ? extra : "");
 	else
 		snprintf(tail, sizeof(tail), " %s  %s/s%s%s", d,

@@ -661,7 +661,8 @@ create_build(const char *path, const struct create_opts *o, struct buf *out,
 		goto out;
 	}
 	progress_set_total(o->progress, total);
-	r.piece_len = o->piece_len ? o->piece_len : create_auto_piece_len(total);
+	r.piece_len = o->piece_len ? o->piece_len
+	    : create_auto_piece_len(total);
 	np = (total + r.piece_len - 1) / r.piece_len;
 	if (np > CREATE_MAX_PIECES) {
 		rc = seterr(err, -E2BIG, "%llu pieces (more than %u): use a "

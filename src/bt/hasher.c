@@ -64,7 +64,7 @@ struct job {
 	uint32_t	 piece_len;
 	uint64_t	 npieces;
 	size_t		 chunk;
-	uint8_t		*pieces;	/* borrowed: each worker writes its own */
+	uint8_t		*pieces;	/* borrowed: workers write their own */
 	const struct hasher_opts *opts;
 	_Atomic uint64_t next;		/* next piece to claim */
 	atomic_int	 stop;		/* an error: everyone stops */
@@ -98,14 +98,14 @@ on_sigbus(int sig, siginfo_t *si, void *uc)
 		sigbus_jump = NULL;
 		siglongjmp(*jb, 1);
 	}
-	/* Not ours: hand it on (SA_RESETHAND semantics for a default). */
+	/* Not ours: to the handler before us, or the default action. */
 	if (sigbus_old.sa_flags & SA_SIGINFO) {
 		sigbus_old.sa_sigaction(sig, si, uc);
 	} else if (sigbus_old.sa_handler != SIG_IGN &&
 	    sigbus_old.sa_handler != SIG_DFL) {
 		sigbus_old.sa_handler(sig);
 	} else {
-		signal(SIGBUS, SIG_DFL);	/* the fault repeats and kills */
+		signal(SIGBUS, SIG_DFL);  /* the fault repeats and kills */
 	}
 }
 
@@ -311,7 +311,8 @@ hash_piece(struct worker *w, uint64_t piece)
 		end = j->total;
 	i = file_at(j, pos);
 	while (pos < end) {
-		size_t n = end - pos > j->chunk ? j->chunk : (size_t)(end - pos);
+		size_t n = end - pos > j->chunk ? j->chunk
+		    : (size_t)(end - pos);
 		ssize_t r;
 
 		while (j->ends[i] <= pos)

@@ -11,8 +11,9 @@
  * is reused for every piece (a read may span several files).  While a run
  * is active, a SIGBUS handler is installed (a mapped file truncated under
  * us fails the run instead of killing the process); the previous handler
- * is restored afterwards and gets any SIGBUS that is not ours.  Pieces are claimed in order,
- * so the reads of all workers together move through the data sequentially.
+ * is restored afterwards and gets any SIGBUS that is not ours.  Pieces
+ * are claimed in order, so the reads of all workers together move through
+ * the data sequentially.
  *
  * Files must not change while they are hashed: each file's size and mtime
  * are compared with what the caller scanned when it is opened and once
