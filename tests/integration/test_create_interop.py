@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 import libtorrent as lt
 
@@ -52,6 +53,13 @@ def write(path, size, seed):
     rnd = random.Random(seed)
     with open(path, "wb") as f:
         f.write(rnd.randbytes(size))
+
+
+def make_tree(root, files):
+    """files: [(relative path, size)]; contents depend on the path."""
+    for rel, size in files:
+        path = os.path.join(root, rel)
+        write(path, size, zlib.crc32(path.encode()))
 
 
 def expected_files(path, name):
@@ -236,19 +244,18 @@ def main():
 
 def run_all(tmp):
     d = os.path.join(tmp, "data")
-    # single file, odd size: the last piece is short
-    write(f"{d}/single.bin", 1_000_003, 1)
+    # single file, odd size: the last piece is short; big enough to be
+    # hashed through mmap (HASHER_MMAP_MIN is 4 MiB)
+    write(f"{d}/single.bin", 6_000_003, 1)
     create_ok(tmp, "single", f"{d}/single.bin", ["--tracker", TRACKER],
               want_tiers=[[TRACKER]])
 
     # nested multi-file, hidden files, sizes that make pieces span files
+    # (b/c/big.bin is mapped, the others are read: pieces mix both)
     t = f"{d}/tree"
-    write(f"{t}/a/z.bin", 40_000, 2)
-    write(f"{t}/a.txt", 17, 3)
-    write(f"{t}/.hidden", 5_000, 4)
-    write(f"{t}/b/c/d/deep.bin", 300_000, 5)
-    write(f"{t}/b/c/e.bin", 16_384, 6)
-    write(f"{t}/Z-upper", 999, 7)
+    make_tree(t, [("a/z.bin", 40_000), ("a.txt", 17), (".hidden", 5_000),
+                  ("b/c/d/deep.bin", 300_000), ("b/c/e.bin", 16_384),
+                  ("b/c/big.bin", 4_500_001), ("Z-upper", 999)])
     os.makedirs(f"{t}/emptydir/inner", exist_ok=True)
     os.symlink("a.txt", f"{t}/link")
     create_ok(tmp, "tree", t, ["--tracker", TRACKER, "--piece-size", "16K"],
@@ -256,11 +263,8 @@ def run_all(tmp):
 
     # empty files between non-empty ones
     e = f"{d}/empties"
-    write(f"{e}/0-empty", 0, 8)
-    write(f"{e}/1-data", 70_000, 9)
-    write(f"{e}/2-empty", 0, 10)
-    write(f"{e}/3-data", 1, 11)
-    write(f"{e}/sub/4-empty", 0, 12)
+    make_tree(e, [("0-empty", 0), ("1-data", 70_000), ("2-empty", 0),
+                  ("3-data", 1), ("sub/4-empty", 0)])
     create_ok(tmp, "empties", e, ["--tracker", TRACKER],
               want_tiers=[[TRACKER]])
 
@@ -364,8 +368,7 @@ def check_changing(tmp, d, o):
     """A file appended to while vtfs hashes: error, no torrent."""
     c = f"{d}/changing"
     os.makedirs(c)
-    with open(f"{c}/a-big", "wb") as f:
-        f.truncate(3 << 30)     # sparse: costs no disk, takes time to hash
+    sparse(f"{c}/a-big", 3 << 30)   # no disk used; takes time to hash
     write(f"{c}/b-growing", 1000, 15)
     stop = threading.Event()
 
@@ -388,55 +391,53 @@ def check_changing(tmp, d, o):
         t.join()
 
 
-def check_truncated(tmp, d, o):
-    """A big (mapped) file truncated while vtfs hashes it: an error, not a
-    SIGBUS death, and no torrent."""
-    big = f"{d}/shrinking.bin"
-    with open(big, "wb") as f:
-        f.truncate(6 << 30)     # sparse
+def interrupted(label, path, o, act, wait=0.3):
+    """Run vtfs --create on a big sparse file of path, call act() after
+    wait seconds of hashing; return (exit status, stderr).  No file may be
+    left in o's directory."""
     fail = os.path.dirname(o)
     before = sorted(os.listdir(fail))
-    p = subprocess.Popen([VTFS, "--create", big, "-o", o],
+    p = subprocess.Popen([VTFS, "--create", path, "-o", o],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     try:
-        time.sleep(0.3)
-        check(p.poll() is None, "truncated: vtfs ended before the truncate")
-        os.truncate(big, 1 << 20)
+        time.sleep(wait)
+        check(p.poll() is None, f"{label}: vtfs ended too early")
+        act(p)
         _, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    check(p.returncode == 1, f"truncated: exit {p.returncode} {err!r}")
+    check(sorted(os.listdir(fail)) == before, f"{label}: files left")
+    os.unlink(path)
+    return p.returncode, err
+
+
+def sparse(path, size):
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+def check_truncated(tmp, d, o):
+    """A big (mapped) file truncated while vtfs hashes it: an error, not a
+    SIGBUS death."""
+    big = f"{d}/shrinking.bin"
+    sparse(big, 6 << 30)
+    rc, err = interrupted("truncated", big, o,
+                          lambda p: os.truncate(big, 1 << 20))
+    check(rc == 1, f"truncated: exit {rc} {err!r}")
     check("shrank" in err or "changed" in err, f"truncated: message {err!r}")
-    check(sorted(os.listdir(fail)) == before, "truncated: files left")
-    os.unlink(big)
 
 
 def check_sigint(tmp, d, o):
     """SIGINT while hashing: exit 130, nothing written."""
     big = f"{d}/huge.bin"
-    with open(big, "wb") as f:
-        f.truncate(64 << 30)    # sparse; hashing it would take half a minute
-    fail = os.path.dirname(o)
-    before = sorted(os.listdir(fail))
-    p = subprocess.Popen([VTFS, "--create", big, "-o", o],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    try:
-        time.sleep(1.0)
-        check(p.poll() is None, "SIGINT: vtfs ended before the signal")
-        p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    check(p.returncode == 130, f"SIGINT: exit {p.returncode}")
+    sparse(big, 64 << 30)   # hashing it all would take half a minute
+    rc, err = interrupted("SIGINT", big, o,
+                          lambda p: p.send_signal(signal.SIGINT), wait=1.0)
+    check(rc == 130, f"SIGINT: exit {rc}")
     check("interrupted" in err, f"SIGINT: message {err!r}")
-    check(sorted(os.listdir(fail)) == before, "SIGINT: files left")
-    os.unlink(big)
 
 
 if __name__ == "__main__":
