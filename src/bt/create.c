@@ -42,6 +42,7 @@ struct scan {
 	size_t		 n, alloc;
 	size_t		 skipped;
 	struct create_error *err;
+	const atomic_int *cancel;	/* borrowed, may be NULL */
 };
 
 static int
@@ -231,11 +232,15 @@ join(const char *a, const char *b)
 
 	if (!p)
 		return NULL;
+	while (la > 1 && a[la - 1] == '/')
+		la--;			/* "dir/" + b -> "dir/b" */
 	memcpy(p, a, la);
 	p[la] = '/';
 	memcpy(p + la + 1, b, lb + 1);
 	if (la == 0)
 		memmove(p, p + 1, lb + 1);	/* "" + b -> "b" */
+	else if (la == 1 && a[0] == '/')
+		memmove(p + 1, p + 2, lb + 1);	/* "/" + b -> "/b" */
 	return p;
 }
 
@@ -347,6 +352,8 @@ scan_dir(struct scan *s, const char *dir, const char *rel, unsigned depth)
 	if (depth > MAX_DEPTH)
 		return seterr(s->err, -E2BIG, "%s: deeper than %u folders",
 		    esc(dir, e, sizeof(e)), MAX_DEPTH);
+	if (s->cancel && atomic_load(s->cancel))
+		return seterr(s->err, -EINTR, "interrupted");
 	rc = read_names(s, dir, &names, &n);
 	if (rc)
 		return rc;
@@ -620,7 +627,7 @@ int
 create_build(const char *path, const struct create_opts *o, struct buf *out,
     struct create_result *res, struct create_error *err)
 {
-	struct scan s = {.err = err};
+	struct scan s = {.err = err, .cancel = o->cancel};
 	struct create_result r = {0};
 	uint8_t *pieces = NULL;
 	char *name = NULL, e[300];
