@@ -564,12 +564,12 @@ check_dups(struct mparse *p)
 
 		if (strcmp(v[i - 1], v[i]) == 0) {
 			rc = fail(p, -EBADMSG, META_E_DUP_PATH,
-			    "two files have the path \"%.200s\"", v[i]);
+			    "two files have the path '%.200s'", v[i]);
 			break;
 		}
 		if (strncmp(v[i - 1], v[i], l) == 0 && v[i][l] == '/') {
 			rc = fail(p, -EBADMSG, META_E_DUP_PATH,
-			    "\"%.200s\" is both a file and a folder",
+			    "'%.200s' is both a file and a folder",
 			    v[i - 1]);
 			break;
 		}
@@ -662,7 +662,7 @@ parse_info(struct mparse *p)
 	/* BEP 52: v2 alone has no "pieces"; a hybrid has both layouts. */
 	if (ver && ver->i == 2 && !benc_dict_get(p->info, "pieces"))
 		return fail(p, -ENOTSUP, META_E_V2_ONLY,
-		    "v2-only torrents (BEP 52) are not supported yet");
+		    "BEP 52 \"meta version\" 2 without v1 \"pieces\"");
 	m->info_len = p->info->len;
 	m->info_raw = malloc(m->info_len);
 	if (!m->info_raw)
