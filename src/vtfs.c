@@ -14,6 +14,7 @@ static const struct cmd commands[] = {
 	    "       [--piece-size N] [--comment TEXT] [--webseed URL]...\n"
 	    "       [--name NAME] [--no-date] [--force] [--quiet]",
 	    cmd_create_main},
+	{"--info", "--info TORRENT [--json]", cmd_info_main},
 	{NULL, NULL, NULL},
 };
 
