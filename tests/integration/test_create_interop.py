@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Interop of `vtfs --create` with real clients.
 
-Torrents made by vtfs must load in python3-libtorrent (lt.torrent_info) and
-in transmission-show with the info-hash vtfs printed and the file list we
-expect (single file, nested multi-file, empty files, private, several
+Torrents made by vtfs must load in python3-libtorrent (lt.torrent_info),
+in transmission-show and in `vtfs --info --json` with the info-hash vtfs
+printed and the file list we expect (single file, nested multi-file, empty files, private, several
 tiers, web seeds); libtorrent must verify every piece against the data
 (a recheck ends in the seeding state, and a corrupted copy does not).  Error
 cases (missing path, empty dir, bad URL, bad piece size, existing output,
@@ -14,6 +14,7 @@ Network: none except libtorrent's session, which listens on 127.0.2.1 (this
 test's loopback range) and whose trackers and web seeds point at a closed
 port on 127.0.2.1.
 """
+import json
 import os
 import random
 import re
@@ -209,9 +210,30 @@ def create_ok(tmp, label, path, extra, want_tiers=None, want_seeds=(),
               [s.rstrip("/") for s in want_seeds],
               f"{label}: transmission web seeds {tr['webseeds']}")
 
+    check_vtfs_info(label, out, ih, path, want, want_tiers, want_seeds,
+                    private)
     check(lt_verifies(out, os.path.dirname(os.path.abspath(path))),
           f"{label}: libtorrent did not verify every piece")
     return out
+
+
+def check_vtfs_info(label, out, ih, path, want, want_tiers, want_seeds,
+                    private):
+    """vtfs's own reader (metainfo) agrees with what vtfs wrote."""
+    p = run_vtfs(["--info", out, "--json"])
+    if not check(p.returncode == 0, f"{label}: vtfs --info: {p.stderr}"):
+        return
+    j = json.loads(p.stdout)
+    check(j["info_hash"] == ih, f"{label}: vtfs --info hash {j['info_hash']}")
+    multi = os.path.isdir(path)
+    files = [(f["path"], f["size"]) for f in j["files"]]
+    rel = [(n.split("/", 1)[1] if multi else n, size) for n, size in want]
+    check(files == rel, f"{label}: vtfs --info files {files} != {rel}")
+    check(j["private"] == private, f"{label}: vtfs --info private")
+    check(j["trackers"] == (want_tiers or []),
+          f"{label}: vtfs --info trackers {j['trackers']}")
+    check(j["web_seeds"] == list(want_seeds),
+          f"{label}: vtfs --info web seeds {j['web_seeds']}")
 
 
 def expect_fail(tmp, label, args, cwd=None, user=None, outdir=None):
