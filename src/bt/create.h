@@ -27,10 +27,11 @@
  * "private"; BEP 19 "url-list" (always a list); "created by" vtfs/VERSION;
  * "creation date" unless no_date.  Keys are written in sorted order.
  *
- * Hashing reads each piece with large pread()s that span file boundaries and
- * SHA-1s it; workers claim pieces through an atomic counter.  A file that
- * changes while it is hashed (size or mtime differs from the scan, a short
- * read) fails the build with -ESTALE.
+ * Hashing is bt/hasher's: one worker per core claims pieces through an
+ * atomic counter; big files are hashed in place through mmap(), small ones
+ * read with large pread()s that span file boundaries.  A file that changes
+ * while it is hashed (size or mtime differs from the scan, a short read, a
+ * SIGBUS on a truncated mapping) fails the build with -ESTALE.
  */
 #ifndef VTFS_BT_CREATE_H
 #define VTFS_BT_CREATE_H
