@@ -660,8 +660,14 @@ create_build(const char *path, const struct create_opts *o, struct buf *out,
 		    esc(path, e, sizeof(e)));
 		goto out;
 	}
-	for (size_t i = 0; i < s.n; i++)
-		total += s.v[i].size;	/* each < 2^63: no overflow in 1e6 */
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.v[i].size > UINT64_MAX / 2 - total) {
+			rc = seterr(err, -E2BIG, "%s: too many bytes for one "
+			    "torrent", esc(path, e, sizeof(e)));
+			goto out;
+		}
+		total += s.v[i].size;
+	}
 	if (total == 0) {
 		rc = seterr(err, -EINVAL, "%s: every file is empty; a torrent "
 		    "needs at least one byte", esc(path, e, sizeof(e)));
