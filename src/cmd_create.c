@@ -186,6 +186,9 @@ print_summary(const char *out, const struct create_result *r)
 	printf("created: %s\n", out);
 	printf("files: %u (%s, %llu bytes)\n", r->nfiles, total,
 	    (unsigned long long)r->total);
+	if (r->nskipped)
+		printf("skipped: %u symbolic links or special files\n",
+		    r->nskipped);
 	printf("pieces: %u x %s (%u bytes)\n", r->npieces, piece,
 	    r->piece_len);
 	printf("info_hash: %s\n", hex);

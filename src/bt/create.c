@@ -393,7 +393,7 @@ scan_dir(struct scan *s, const char *dir, const char *rel, unsigned depth)
 int
 create_default_name(const char *path, char **out, struct create_error *err)
 {
-	char *copy = strdup(path), *end, *base, *real = NULL;
+	char *copy = strdup(path), *end, *base, *real = NULL, e[300];
 
 	if (!copy)
 		return seterr(err, -ENOMEM, "out of memory");
@@ -410,7 +410,7 @@ create_default_name(const char *path, char **out, struct create_error *err)
 			free(real);
 			free(copy);
 			return seterr(err, -EINVAL, "cannot name a torrent of "
-			    "\"%s\": give --name", path);
+			    "\"%s\": give --name", esc(path, e, sizeof(e)));
 		}
 	}
 	*out = strdup(base);
@@ -686,6 +686,7 @@ create_build(const char *path, const struct create_opts *o, struct buf *out,
 	r.npieces = (uint32_t)np;
 	r.total = total;
 	r.nfiles = (uint32_t)s.n;
+	r.nskipped = (uint32_t)s.skipped;
 	pieces = malloc((size_t)r.npieces * SHA1_LEN);
 	if (!pieces) {
 		rc = seterr(err, -ENOMEM, "out of memory");

@@ -79,6 +79,7 @@ struct create_result {
 	uint32_t	npieces;
 	uint64_t	total;
 	uint32_t	nfiles;
+	uint32_t	nskipped;	/* symlinks and special files left out */
 	bool		multi;		/* files live in a folder */
 };
 

@@ -355,6 +355,7 @@ test_create_multi_sorted_and_hashed(void **state)
 	assert_int_equal(build(pathf("t"), &o, &b, &err), 0);
 	assert_true(b.res.multi);
 	assert_int_equal(b.res.nfiles, nf);
+	assert_int_equal(b.res.nskipped, 1);	/* the symlink */
 	assert_int_equal(b.res.total, total);
 	assert_str(benc_dict_get(b.info, "name"), "t");
 	assert_null(benc_dict_get(b.info, "length"));
