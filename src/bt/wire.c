@@ -220,6 +220,8 @@ gather(struct wire_dec *d, const uint8_t *in, size_t len, size_t *pos,
 		*pos += need;
 		return p;
 	}
+	if (*pos == len)
+		return NULL;	/* nothing to hold yet: no allocation */
 	if ((*rc = reserve(d, need)) < 0)
 		return NULL;
 	take = need - d->fill;
