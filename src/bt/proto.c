@@ -728,6 +728,14 @@ proto_tick(struct proto *p, uint64_t now, struct proto_tick *t)
 		if (sent(p, now) < 0)
 			return -ENOBUFS;
 	}
+	/* Snubbed: no block for 60 s while requests are out.  Only a block
+	 * clears it (on_piece()). */
+	snub = p->nreqs > 0 && now - p->last_block_ms >= PROTO_SNUB_MS &&
+	    now - p->reqs[0].sent_ms >= PROTO_SNUB_MS;
+	if (p->nreqs == 0)
+		snub = p->snubbed;
+	t->snub_changed = snub != p->snubbed;
+	p->snubbed = snub;
 	/* Requests out too long: cancel them and tell the picker. */
 	for (i = keep = 0; i < p->nreqs; i++) {
 		struct proto_req *r = &p->reqs[i];
@@ -745,12 +753,6 @@ proto_tick(struct proto *p, uint64_t now, struct proto_tick *t)
 	t->expired = p->scratch;
 	if (t->nexpired > 0 && sent(p, now) < 0)
 		return -ENOBUFS;
-	snub = p->nreqs > 0 && now - p->last_block_ms >= PROTO_SNUB_MS &&
-	    now - p->reqs[0].sent_ms >= PROTO_SNUB_MS;
-	if (p->nreqs == 0)
-		snub = p->snubbed;	/* only a block clears it */
-	t->snub_changed = snub != p->snubbed;
-	p->snubbed = snub;
 	return 0;
 }
 
