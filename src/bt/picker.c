@@ -381,6 +381,27 @@ picker_set_have(struct picker *pk, uint32_t piece)
 }
 
 bool
+picker_wants(const struct picker *pk, uint32_t piece)
+{
+	return piece < pk->npieces && pk->key[piece] != KEY_NONE;
+}
+
+bool
+picker_peer_interesting(const struct picker *pk, const struct bitfield *have)
+{
+	uint32_t end = bucket_start(pk, KEY_NONE);
+
+	if (have->nbits != pk->npieces)
+		return false;
+	if (bitfield_all(have))
+		return end > 0;
+	for (uint32_t i = 0; i < end; i++)
+		if (bitfield_test(have, pk->order[i]))
+			return true;
+	return false;
+}
+
+bool
 picker_have(const struct picker *pk, uint32_t piece)
 {
 	return piece < pk->npieces && (pk->flags[piece] & F_HAVE);

@@ -144,6 +144,13 @@ test_picker_rarest_first(void **state)
 		assert_true(out[i].piece <= 2);
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_not_equal(out[i].piece, 5);
+	/* Interest: c has only pieces we want; after we get them, none. */
+	assert_true(picker_peer_interesting(pk, c));
+	assert_false(picker_wants(pk, 5));
+	for (uint32_t i = 0; i < 3; i++)
+		picker_set_have(pk, i);
+	assert_false(picker_peer_interesting(pk, c));
+	assert_true(picker_peer_interesting(pk, b));
 	/* A HAVE changes the order: b gets 7, so 7 is no longer rarest. */
 	picker_peer_remove(pk, 1, a);
 	assert_int_equal(picker_peer_nreq(pk, 1), 0);
@@ -394,6 +401,33 @@ test_picker_snubbed_and_lost(void **state)
 	bf_free(all);
 }
 
+/* A peer with few pieces deep in the order is served by a bitfield walk. */
+static void
+test_picker_sparse_peer(void **state)
+{
+	const uint32_t np = 20000;
+	struct picker *pk = picker_new(np, KB16, (uint64_t)np * KB16);
+	struct bitfield *most = bf_new(np, ""), *few = bf_new(np, "");
+	struct picker_peer ps = peer(2, few, 0);
+	struct picker_block out[8];
+	uint32_t n;
+
+	for (uint32_t i = 0; i < np - 1; i++)
+		bitfield_set(most, i);
+	bitfield_set(few, 5);
+	bitfield_set(few, 12345);
+	bitfield_set(few, np - 2);
+	picker_peer_add(pk, 1, most);
+	picker_peer_add(pk, 2, few);
+	n = picker_pick(pk, &ps, 0, 1000, out, 8);
+	assert_int_equal(n, 3);
+	for (uint32_t i = 0; i < n; i++)
+		assert_true(bitfield_test(few, out[i].piece));
+	picker_free(pk);
+	bf_free(most);
+	bf_free(few);
+}
+
 /*
  * 100k pieces of 256 KiB, 40 partial peers (random halves) and one sparse
  * peer (1 %): time picks of a full pipeline and the block bookkeeping.
@@ -450,6 +484,67 @@ test_picker_bench_100k(void **state)
 	picker_free(pk);
 }
 
+/*
+ * The same torrent with deep pipelines: 40 peers keep 250 requests out
+ * each (10k blocks in flight, ~600 started pieces), and each round every
+ * peer delivers its oldest 64 blocks and is refilled.
+ */
+static void
+test_picker_bench_inflight(void **state)
+{
+	const uint32_t np = 100000, npeers = 40, depth = 250;
+	struct picker *pk = picker_new(np, 16 * KB16, (uint64_t)np * 16 * KB16);
+	struct bitfield *have[40];
+	struct picker_block *q[40];
+	uint32_t nq[40] = {0};
+	uint64_t t0, t_pick = 0, picks = 0, blocks = 0;
+	struct picker_recv r;
+
+	srand(43);
+	for (uint32_t p = 0; p < npeers; p++) {
+		have[p] = bf_new(np, "");
+		for (uint32_t i = 0; i < np; i++)
+			if (rand() % 4 != 0)
+				bitfield_set(have[p], i);
+		assert_int_equal(picker_peer_add(pk, p, have[p]), 0);
+		q[p] = malloc(depth * sizeof(*q[p]));
+	}
+	for (int round = 0; round < 50; round++) {
+		for (uint32_t p = 0; p < npeers; p++) {
+			struct picker_peer pp = peer(p, have[p], 10 << 20);
+			uint32_t n, done = nq[p] < 64 ? nq[p] : 64;
+
+			for (uint32_t i = 0; i < done; i++) {
+				picker_on_block(pk, p, q[p][i].piece,
+				    q[p][i].begin, &r);
+				if (r.piece_done)
+					picker_set_have(pk, q[p][i].piece);
+			}
+			memmove(q[p], q[p] + done,
+			    (nq[p] - done) * sizeof(*q[p]));
+			nq[p] -= done;
+			t0 = clock_now_ns();
+			n = picker_pick(pk, &pp, 0, 1000, q[p] + nq[p],
+			    depth - nq[p]);
+			t_pick += clock_now_ns() - t0;
+			nq[p] += n;
+			picks++;
+			blocks += n;
+		}
+	}
+	printf("picker bench in flight: 100k pieces, %u peers x %u deep: "
+	    "%.1f us per pick (%.2f us per block), %u pieces done\n",
+	    npeers, depth, t_pick / 1e3 / picks, t_pick / 1e3 / blocks,
+	    picker_have_count(pk));
+	assert_true(picker_have_count(pk) > 0);
+	assert_true(t_pick / picks < 5000000);
+	for (uint32_t p = 0; p < npeers; p++) {
+		bf_free(have[p]);
+		free(q[p]);
+	}
+	picker_free(pk);
+}
+
 int
 main(void)
 {
@@ -465,7 +560,9 @@ main(void)
 		cmocka_unit_test(test_picker_stalled_critical),
 		cmocka_unit_test(test_picker_hash_fail_senders),
 		cmocka_unit_test(test_picker_snubbed_and_lost),
+		cmocka_unit_test(test_picker_sparse_peer),
 		cmocka_unit_test(test_picker_bench_100k),
+		cmocka_unit_test(test_picker_bench_inflight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
