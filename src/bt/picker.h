@@ -167,6 +167,13 @@ uint32_t	 picker_on_hash_fail(struct picker *, uint32_t piece,
  * rate x 3 s / 16 KiB, within [2, 500]. */
 uint32_t	 picker_pipeline_depth(uint64_t rate);
 
+/*
+ * Check every internal invariant (order, buckets, block counts, per-peer
+ * request counts); O(npieces + active blocks).  0, or -EFAULT with a
+ * static reason in *why.  For tests and debug builds.
+ */
+int		 picker_check(const struct picker *, const char **why);
+
 /* Geometry helpers. */
 uint32_t	 picker_piece_size(const struct picker *, uint32_t piece);
 uint32_t	 picker_nblocks(const struct picker *, uint32_t piece);

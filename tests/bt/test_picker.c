@@ -428,6 +428,89 @@ test_picker_sparse_peer(void **state)
 	bf_free(few);
 }
 
+/* Random operations keep every invariant (checked after each step). */
+static void
+test_picker_random_invariants(void **state)
+{
+	const uint32_t np = 300;
+	struct picker *pk = picker_new(np, 3 * KB16, (uint64_t)np * 3 * KB16 -
+	    5000);
+	struct bitfield *have[6];
+	bool on[6] = {false};
+	struct picker_block out[16];
+	struct picker_recv r;
+	const char *why;
+	uint32_t peers[8];
+
+	srand(99);
+	assert_int_equal(picker_add_pad(pk, 7 * KB16, 5 * KB16), 0);
+	for (int p = 0; p < 6; p++) {
+		have[p] = bf_new(np, p == 0 ? NULL : "");
+		for (uint32_t i = 0; p > 0 && i < np; i++)
+			if (rand() % (p + 1) == 0)
+				bitfield_set(have[p], i);
+	}
+	for (int step = 0; step < 4000; step++) {
+		uint32_t p = (uint32_t)rand() % 6, i = (uint32_t)rand() % np;
+		struct picker_peer pp = peer(p, have[p], (uint64_t)rand());
+		uint32_t n;
+
+		switch (rand() % 9) {
+		case 0:
+			if (!on[p])
+				on[p] = picker_peer_add(pk, p, have[p]) == 0;
+			else
+				picker_peer_remove(pk, p, have[p]), on[p] = false;
+			break;
+		case 1:
+			if (on[p] && p > 0 && bitfield_set(have[p], i))
+				picker_peer_have(pk, p, i);
+			break;
+		case 2:
+			picker_set_prio(pk, i, i + (uint32_t)rand() % 20,
+			    (enum picker_prio)(rand() % 4));
+			break;
+		case 3:
+			picker_raise(pk, i, i + 5, PICKER_CRITICAL);
+			break;
+		case 4:
+			picker_set_spread(pk, 1 + (uint32_t)rand() % 4);
+			/* fall through */
+		default:
+			if (!on[p])
+				break;
+			pp.snubbed = rand() % 5 == 0;
+			n = picker_pick(pk, &pp, (uint64_t)step * 100, 1000,
+			    out, 1 + (uint32_t)rand() % 16);
+			for (uint32_t k = 0; k < n; k++) {
+				int fate = rand() % 3;
+
+				if (fate == 0)
+					picker_on_lost(pk, p, out[k].piece,
+					    out[k].begin);
+				if (fate != 1)
+					continue;
+				picker_on_block(pk, p, out[k].piece,
+				    out[k].begin, &r);
+				if (!r.piece_done)
+					continue;
+				if (rand() % 4 == 0)
+					picker_on_hash_fail(pk, out[k].piece,
+					    peers, 8);
+				else
+					picker_set_have(pk, out[k].piece);
+			}
+			break;
+		}
+		if (picker_check(pk, &why) != 0)
+			fail_msg("step %d: %s", step, why);
+	}
+	assert_true(picker_have_count(pk) > 0);
+	for (int p = 0; p < 6; p++)
+		bf_free(have[p]);
+	picker_free(pk);
+}
+
 /*
  * 100k pieces of 256 KiB, 40 partial peers (random halves) and one sparse
  * peer (1 %): time picks of a full pipeline and the block bookkeeping.
@@ -561,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_picker_hash_fail_senders),
 		cmocka_unit_test(test_picker_snubbed_and_lost),
 		cmocka_unit_test(test_picker_sparse_peer),
+		cmocka_unit_test(test_picker_random_invariants),
 		cmocka_unit_test(test_picker_bench_100k),
 		cmocka_unit_test(test_picker_bench_inflight),
 	};
