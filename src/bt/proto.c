@@ -758,7 +758,13 @@ proto_out_consumed(struct proto *p, size_t n)
 {
 	p->out_off += n;
 	if (p->out_off >= p->out.len) {
-		buf_reset(&p->out);
+		/* Drained: give a burst's memory back (idle peers stay small). */
+		if (p->out.alloc > PROTO_OUT_KEEP) {
+			buf_fini(&p->out);
+			buf_init(&p->out, PROTO_OUT_MAX);
+		} else {
+			buf_reset(&p->out);
+		}
 		p->out_off = 0;
 	} else if (p->out_off >= (1u << 20)) {
 		/* Compact now and then rather than on every write. */
