@@ -145,6 +145,10 @@ send_intro(struct proto *p, uint64_t now)
 		hs.has_p = p->cfg.listen_port != 0;
 		hs.p = p->cfg.listen_port;
 		hs.metadata_size = -1;
+		if (p->has_ip4) {	/* BEP 10: how we see the peer */
+			memcpy(hs.yourip, p->ip4, 4);
+			hs.yourip_len = 4;
+		}
 		wire_put_ext_hs(&p->out, &hs);
 	}
 	if (p->fast && p->has_ip4) {

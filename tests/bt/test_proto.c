@@ -151,6 +151,10 @@ test_proto_initial_states_and_handshake(void **state)
 	assert_string_equal(p.a.ext_hs.v, "vtfs test");
 	assert_int_equal(p.a.peer_reqq, PROTO_MAX_IN_REQS);
 	assert_int_equal(p.a.ext_hs.p, 6881);
+	/* yourip: b tells a the address it sees a at. */
+	assert_int_equal(p.a.ext_hs.yourip_len, 4);
+	assert_memory_equal(p.a.ext_hs.yourip, ip_a, 4);
+	assert_memory_equal(p.b.ext_hs.yourip, ip_b, 4);
 	/* b has everything: a got HAVE ALL, and b granted allowed fast. */
 	assert_true(p.a.naf_in > 0);
 	assert_true(proto_peer_has_needed(&p.a));
