@@ -534,6 +534,54 @@ test_proto_allowed_fast(void **state)
 	pair_down(&p);
 }
 
+/* Each message reaches the caller as its event, with its fields. */
+static void
+test_proto_events(void **state)
+{
+	struct pair p;
+	struct evlog la = {0};
+
+	pair_up(&p, true, true, true);
+	bitfield_clear(&p.have_b, 4);	/* b's view only: a already has all */
+	wire_put_simple(&p.b.out, WIRE_INTERESTED);
+	wire_put_simple(&p.b.out, WIRE_NOT_INTERESTED);
+	wire_put_index(&p.b.out, WIRE_HAVE, 4);		/* a knew it: none */
+	wire_put_index(&p.b.out, WIRE_SUGGEST, 6);
+	wire_put_index(&p.b.out, WIRE_ALLOWED_FAST, 7);
+	wire_put_port(&p.b.out, 6882);
+	wire_put_extended(&p.b.out, 3, "xyz", 3);
+	wire_put_keepalive(&p.b.out);
+	assert_int_equal(pump(&p.b, &p.a, p.now, &la), 0);
+	assert_int_equal(la.n, 8);
+	assert_int_equal(la.ev[0].type, PROTO_EV_INTERESTED);
+	assert_int_equal(la.ev[1].type, PROTO_EV_NOT_INTERESTED);
+	assert_false(p.a.peer_interested);
+	assert_int_equal(la.ev[2].type, PROTO_EV_NONE);
+	assert_int_equal(la.ev[3].type, PROTO_EV_SUGGEST);
+	assert_int_equal(la.ev[3].index, 6);
+	assert_true(la.ev[4].type == PROTO_EV_ALLOWED_FAST ||
+	    la.ev[4].type == PROTO_EV_NONE);	/* maybe granted already */
+	assert_true(proto_can_request(&p.a, 7));
+	assert_int_equal(la.ev[5].type, PROTO_EV_PORT);
+	assert_int_equal(la.ev[5].port, 6882);
+	assert_int_equal(la.ev[6].type, PROTO_EV_EXTENDED);
+	assert_int_equal(la.ev[6].ext_id, 3);
+	assert_int_equal(la.ev[6].len, 3);
+	assert_int_equal(la.ev[7].type, PROTO_EV_NONE);
+	pair_down(&p);
+
+	/* A HAVE that is news, from a peer without everything. */
+	pair_up(&p, false, false, false);
+	bitfield_clear_all(&p.a.have);	/* as if b had sent nothing */
+	wire_put_index(&p.b.out, WIRE_HAVE, 4);
+	la.n = 0;
+	assert_int_equal(pump(&p.b, &p.a, p.now, &la), 0);
+	assert_int_equal(la.ev[0].type, PROTO_EV_HAVE);
+	assert_int_equal(la.ev[0].index, 4);
+	assert_true(bitfield_test(&p.a.have, 4));
+	pair_down(&p);
+}
+
 /* Fed one byte at a time, the whole exchange works the same. */
 static void
 test_proto_byte_by_byte(void **state)
@@ -593,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_proto_hostile_framing),
 		cmocka_unit_test(test_proto_handshake_refusals),
 		cmocka_unit_test(test_proto_allowed_fast),
+		cmocka_unit_test(test_proto_events),
 		cmocka_unit_test(test_proto_byte_by_byte),
 	};
 
