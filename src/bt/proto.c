@@ -294,8 +294,10 @@ on_request(struct proto *p, const struct wire_msg *m, uint64_t now,
 	if (m->length > WIRE_BLOCK || !bitfield_test(p->ours, m->index) ||
 	    (p->am_choking && !in_set(p->af_out, p->naf_out, m->index)))
 		return refuse(p, m, now);
-	if (find_in(p, m) >= 0)
-		return 0;	/* a duplicate: already queued */
+	/*
+	 * No duplicate check: it would cost a scan of the queue per request
+	 * (a flood's CPU price); a duplicate is served twice, within the cap.
+	 */
 	if (p->in_end - p->in_head >= PROTO_MAX_IN_REQS)
 		return refuse(p, m, now);
 	if (p->in_end == PROTO_MAX_IN_REQS) {
