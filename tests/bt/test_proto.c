@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -626,6 +627,81 @@ test_proto_byte_by_byte(void **state)
 	pair_down(&p);
 }
 
+/*
+ * A real seeder's bytes (python3-libtorrent 2.0.8, captured on loopback;
+ * tests/data/wire/README): handshake, extension handshake before HAVE ALL
+ * (so extended messages must be allowed before the first message), two
+ * unchokes, allowed-fast grants, and the two blocks we asked for.
+ */
+static void
+test_proto_real_libtorrent_stream(void **state)
+{
+	static const struct wire_geom g = {4, 65536, 3 * 65536 + 1234};
+	static const char *ih_hex = "f63fb214b7aa7884281b930e1df6f8f2cabc3a20";
+	const enum proto_ev want[] = {PROTO_EV_HANDSHAKE,
+	    PROTO_EV_EXT_HANDSHAKE, PROTO_EV_BITFIELD, PROTO_EV_UNCHOKE,
+	    PROTO_EV_ALLOWED_FAST, PROTO_EV_ALLOWED_FAST,
+	    PROTO_EV_ALLOWED_FAST, PROTO_EV_ALLOWED_FAST, PROTO_EV_UNCHOKE,
+	    PROTO_EV_BLOCK, PROTO_EV_BLOCK};
+	const char *dir = getenv("VTFS_TEST_DATA");
+	char path[4096];
+	static uint8_t buf[1 << 16];
+	struct proto_config c;
+	struct bitfield ours;
+	struct proto p;
+	size_t len, pos = 0, used;
+	FILE *f;
+	int n = 0;
+
+	if (dir == NULL)
+		fail_msg("VTFS_TEST_DATA is not set");
+	snprintf(path, sizeof(path), "%s/wire/libtorrent-2.0.8-seeder.bin",
+	    dir);
+	if ((f = fopen(path, "rb")) == NULL)
+		fail_msg("cannot open %s", path);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(len > 1000);
+	cfg_for(&c, 'v', true, true);
+	for (int i = 0; i < 20; i++)
+		sscanf(ih_hex + 2 * i, "%2hhx", &c.info_hash[i]);
+	assert_int_equal(bitfield_init(&ours, g.npieces), 0);
+	assert_int_equal(proto_init(&p, &c, 0), 0);
+	assert_int_equal(proto_connect(&p, &g, &ours, ip_b, 0), 0);
+	assert_int_equal(proto_set_interested(&p, true, 0), 0);
+	while (pos < len) {
+		struct proto_event ev;
+		int rc = proto_feed(&p, buf + pos, len - pos, &used, 1, &ev);
+
+		pos += used;
+		if (rc < 0)
+			fail_msg("rc %d (%s) at byte %zu", rc, p.why, pos);
+		if (rc == 0)
+			break;
+		if (n >= (int)(sizeof(want) / sizeof(want[0])) ||
+		    ev.type != want[n])
+			fail_msg("event %d: %d", n, ev.type);
+		if (ev.type == PROTO_EV_UNCHOKE && n == 3) {
+			assert_int_equal(proto_request(&p, 0, 0, 16384, 1), 0);
+			assert_int_equal(proto_request(&p, 3, 0, 1234, 1), 0);
+		}
+		if (ev.type == PROTO_EV_BLOCK)
+			assert_int_equal(ev.len, ev.index == 3 ? 1234 : 16384);
+		n++;
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(pos, len);
+	assert_true(p.fast && p.ext);
+	assert_true(bitfield_all(&p.have));
+	assert_string_equal(p.ext_hs.v, "libtorrent/2.0.8.0");
+	assert_int_equal(p.peer_reqq, 2000);
+	assert_int_equal(wire_ext_hs_id(&p.ext_hs, "ut_metadata"), 2);
+	assert_int_equal(p.naf_in, 4);
+	assert_int_equal(proto_nreqs(&p), 0);
+	proto_fini(&p);
+	bitfield_fini(&ours);
+}
+
 int
 main(void)
 {
@@ -643,6 +719,7 @@ main(void)
 		cmocka_unit_test(test_proto_allowed_fast),
 		cmocka_unit_test(test_proto_events),
 		cmocka_unit_test(test_proto_byte_by_byte),
+		cmocka_unit_test(test_proto_real_libtorrent_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
