@@ -99,6 +99,8 @@ attach(struct proto *p, const struct wire_geom *g, const struct bitfield *ours)
 
 	if (ours->nbits != g->npieces || g->npieces == 0)
 		return fail(p, -EINVAL, "geometry and bitfield disagree");
+	if (p->have.bits != NULL)
+		return fail(p, -EINVAL, "already attached");
 	p->geom = *g;
 	p->ours = ours;
 	wire_dec_set_geom(&p->dec, g);
