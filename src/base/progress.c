@@ -3,10 +3,9 @@
  *
  * The byte counter is an atomic so that workers never wait on each other;
  * the first caller that finds the bar due (an atomic deadline) and wins a
- * trylock redraws it, the others go on.  The rate is the mean since the
- * start for the first two seconds, then an exponentially weighted average
- * over about two seconds, so it follows changes (a download whose peers
- * come and go) without flickering.  The line is
+ * trylock redraws it, the others go on.  The rate comes from base/rate (a
+ * sliding window of a few seconds, fed at each redraw), so it follows
+ * changes (a download whose peers come and go) without flickering.  The line is
  * formatted under the lock and written after it is released: no lock is
  * held across write(2).
  */
@@ -21,8 +20,8 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/rate.h"
 
-#define RATE_WINDOW_S	2.0
 #define LINE_MAX_BYTES	512
 #define BAR_WIDTH	20
 
@@ -35,8 +34,8 @@ struct progress {
 	_Atomic uint64_t next_draw_ns;	/* gate: redraw not before */
 	pthread_mutex_t	 lock;
 	/* protected by lock: */
-	double		 rate;		/* bytes/s, 0 until measured */
-	uint64_t	 last_ns;	/* time of the last sample */
+	struct rate	 meter;
+	double		 rate;		/* bytes/s at the last sample */
 	uint64_t	 last_done;	/* done at the last sample */
 	char		 extra[PROGRESS_EXTRA_MAX];
 	bool		 drawn;		/* a bar is on screen */
@@ -153,7 +152,8 @@ progress_new(const char *label, uint64_t total, unsigned flags)
 	}
 	p->active = (flags & PROGRESS_FORCE) || isatty(STDERR_FILENO);
 	p->start_ns = clock_now_ns();
-	p->last_ns = p->start_ns;
+	/* 100 ms slots (the redraw period): a 2 s window. */
+	rate_init(&p->meter, PROGRESS_REDRAW_MS, p->start_ns / 1000000u);
 	atomic_init(&p->done, 0);
 	atomic_init(&p->total, total);
 	atomic_init(&p->next_draw_ns, p->start_ns);
@@ -208,22 +208,15 @@ write_all(const char *s, size_t n)
 
 /* Sample the rate; caller holds p->lock. */
 static void
-sample_locked(struct progress *p, uint64_t now, uint64_t done)
+sample_locked(struct progress *p, uint64_t now_ns, uint64_t done)
 {
-	double dt = (double)(now - p->last_ns) / 1e9;
-	double inst, a;
+	uint64_t now_ms = now_ns / 1000000u;
 
-	if (dt <= 0 || done < p->last_done)
+	if (done < p->last_done)
 		return;
-	inst = (double)(done - p->last_done) / dt;
-	a = dt / (dt + RATE_WINDOW_S);
-	if ((double)(now - p->start_ns) / 1e9 < RATE_WINDOW_S)
-		/* Too early for an average over the window: the mean so far. */
-		p->rate = (double)done / ((double)(now - p->start_ns) / 1e9);
-	else
-		p->rate += a * (inst - p->rate);
-	p->last_ns = now;
+	rate_add(&p->meter, now_ms, done - p->last_done);
 	p->last_done = done;
+	p->rate = (double)rate_get(&p->meter, now_ms);
 }
 
 static void
