@@ -572,10 +572,13 @@ test_create_cancel(void **state)
 }
 
 struct grower {
-	const char	*path;
-	atomic_int	 stop;
+	const char		*path;
+	struct progress		*bar;
+	atomic_int		 stop;
+	atomic_int		 grown;
 };
 
+/* Append to the file once hashing is well under way. */
 static void *
 grow(void *arg)
 {
@@ -583,30 +586,47 @@ grow(void *arg)
 	int fd = open(g->path, O_WRONLY | O_APPEND);
 
 	assert_true(fd >= 0);
-	for (int i = 0; i < 200000 && !atomic_load(&g->stop); i++) {
-		if (write(fd, "x", 1) != 1)
+	for (int i = 0; i < 100000 && !atomic_load(&g->stop); i++) {
+		if (progress_done(g->bar) >= (16u << 20)) {
+			assert_int_equal(write(fd, "x", 1), 1);
+			atomic_store(&g->grown, 1);
 			break;
-		usleep(20);
+		}
+		usleep(50);
 	}
 	close(fd);
 	return NULL;
 }
 
-/* A file appended to while it is scanned and hashed: -ESTALE. */
+/*
+ * A small file (read with pread, last in the order) appended to while the
+ * big one before it is hashed: -ESTALE when it is opened or rechecked.
+ */
 static void
 test_create_file_changing(void **state)
 {
-	struct create_opts o = {.piece_len = 16 << 10};
-	struct grower g = {.path = pathf("grow.bin")};
+	struct create_opts o = {.piece_len = 1 << 20};
+	struct grower g = {.path = pathf("growdir/b.small")};
 	pthread_t t;
+	int fd;
 
-	free(put_file("grow.bin", 4 << 20, 1));
+	mkdirs("growdir");
+	fd = open(pathf("growdir/a.big"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 512 << 20), 0);	/* sparse */
+	close(fd);
+	free(put_file("growdir/b.small", 1000, 1));
+	g.bar = progress_new("t", 0, 0);	/* silent: no TTY */
+	o.progress = g.bar;
 	atomic_init(&g.stop, 0);
+	atomic_init(&g.grown, 0);
 	assert_int_equal(pthread_create(&t, NULL, grow, &g), 0);
-	usleep(2000);
-	expect_error(g.path, &o, -ESTALE);
+	expect_error(pathf("growdir"), &o, -ESTALE);
 	atomic_store(&g.stop, 1);
 	pthread_join(t, NULL);
+	assert_true(atomic_load(&g.grown));
+	progress_free(g.bar);
+	unlink(pathf("growdir/a.big"));
 }
 
 /* The hasher refuses files that differ from what was scanned. */
