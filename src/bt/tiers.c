@@ -311,3 +311,25 @@ tiers_pos(const struct tiers *t, uint32_t id)
 		return UINT32_MAX;
 	return idx - t->tiers[t->trks[idx].tier].first;
 }
+
+bool
+tiers_get(const struct tiers *t, uint32_t i, struct tiers_job *out)
+{
+	if (i >= t->ntrks)
+		return false;
+	out->id = t->trks[i].id;
+	out->tier = t->trks[i].tier;
+	out->url = t->trks[i].url;
+	out->event = t->trks[i].started ? TRACKER_EV_NONE :
+	    TRACKER_EV_STARTED;
+	return true;
+}
+
+void
+tiers_set_started(struct tiers *t, uint32_t id)
+{
+	uint32_t idx = find(t, id);
+
+	if (idx != UINT32_MAX)
+		t->trks[idx].started = true;
+}

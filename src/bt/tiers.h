@@ -73,6 +73,14 @@ void		 tiers_set_completed(struct tiers *, uint64_t now_ms);
  */
 uint32_t	 tiers_stop_jobs(const struct tiers *, struct tiers_job *out,
 		    uint32_t max);
+/*
+ * The i-th tracker (0 <= i < tiers_count()) in the current order, with
+ * event STARTED unless it accepted one already, or false: for a diagnostic that announces to every one.
+ */
+bool		 tiers_get(const struct tiers *, uint32_t i,
+		    struct tiers_job *out);
+/* Tracker id accepted a "started" outside tiers_next() (diagnostics). */
+void		 tiers_set_started(struct tiers *, uint32_t id);
 /* Position of tracker id inside its tier now (for tests and logs). */
 uint32_t	 tiers_pos(const struct tiers *, uint32_t id);
 
