@@ -462,6 +462,8 @@ on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 	}
 	e = cache_find(u, (struct sockaddr *)&x->sa, uv_now(u->loop));
 	if (e) {
+		log_debug("udp tracker %s:%s: connection id reused", x->host,
+		    x->port);
 		x->conn_id = e->id;
 		x->cached_id = true;
 		send_request(x);
