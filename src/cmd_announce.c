@@ -38,6 +38,7 @@ struct run {
 	uint64_t		 t0_ms;
 	bool			 session;
 	bool			 scrape;
+	bool			 scraping;	/* the round's scrape is on */
 	bool			 json;
 	uint32_t		 rounds;	/* left to start */
 	uint32_t		 gap_ms;
@@ -88,10 +89,8 @@ on_timer(uv_timer_t *t)
 	if (!r->session && r->rounds > 0 && r->expect == 0) {
 		/* The gap between two rounds is over. */
 		r->rounds--;
-		r->expect = announce_tracker_count(r->ann) * (r->scrape ? 2 : 1);
+		r->expect = announce_tracker_count(r->ann);
 		announce_start(r->ann);
-		if (r->scrape)
-			announce_scrape(r->ann);
 		return;
 	}
 	fprintf(stderr, "vtfs: --announce: giving up after the --wait time\n");
@@ -214,6 +213,14 @@ on_report(void *arg, const struct announce_report *rep)
 		return;
 	}
 	if (r->expect > 0 && --r->expect == 0) {
+		if (r->scrape && !r->scraping) {
+			/* After the announces, so the counts include ours. */
+			r->scraping = true;
+			r->expect = announce_tracker_count(r->ann);
+			announce_scrape(r->ann);
+			return;
+		}
+		r->scraping = false;
 		if (r->rounds > 0)
 			uv_timer_start(&r->timer, on_timer, r->gap_ms, 0);
 		else
@@ -393,10 +400,8 @@ cmd_announce_main(int argc, char **argv)
 		announce_start(r.ann);
 	} else {
 		r.rounds--;
-		r.expect = announce_tracker_count(r.ann) * (r.scrape ? 2 : 1);
+		r.expect = announce_tracker_count(r.ann);
 		announce_start(r.ann);
-		if (r.scrape)
-			announce_scrape(r.ann);
 	}
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r.loop);

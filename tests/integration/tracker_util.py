@@ -1,0 +1,232 @@
+"""Helpers for the announce integration tests (imported, not a test).
+
+Real parts only: opentracker (Debian's, whitelist-only) started on
+127.0.0.1 on free ports, torrents made with python3-libtorrent, and the
+vtfs binary from VTFS_BIN.  Every process is tracked and killed by PID.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import libtorrent as lt
+except ImportError:
+    lt = None
+
+PROCS = []
+DIRS = []
+
+
+class Checks:
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+            print("ok   " + what, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL " + what, file=sys.stderr, flush=True)
+        return cond
+
+    def finish(self):
+        print("%s: %d passed, %d failed" % (self.name, self.passed,
+                                            self.failed), flush=True)
+        return 1 if self.failed or not self.passed else 0
+
+
+def die(name, msg):
+    print("%s: FATAL: %s" % (name, msg), file=sys.stderr, flush=True)
+    cleanup()
+    sys.exit(2)
+
+
+def require(name):
+    """Fail loudly when a needed tool is missing."""
+    if lt is None:
+        die(name, "python3-libtorrent is missing (run scripts/deps.sh)")
+    if not shutil.which("opentracker"):
+        die(name, "opentracker is missing (run scripts/deps.sh)")
+    vtfs = os.environ.get("VTFS_BIN")
+    if not vtfs or not os.access(vtfs, os.X_OK):
+        die(name, "VTFS_BIN is not set to the vtfs binary")
+    return vtfs
+
+
+def cleanup():
+    for p in PROCS:
+        if p.poll() is None:
+            try:
+                p.kill()
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+    PROCS.clear()
+    for d in DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+    DIRS.clear()
+
+
+def workdir(prefix):
+    d = tempfile.mkdtemp(prefix=prefix)
+    DIRS.append(d)
+    return d
+
+
+def install_signal_cleanup():
+    def handler(sig, frame):
+        cleanup()
+        sys.exit(3)
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_torrent(path, datafile, tiers, private=False):
+    """tiers: list of lists of URLs.  Returns the info-hash in hex."""
+    fs = lt.file_storage()
+    lt.add_files(fs, datafile)
+    ct = lt.create_torrent(fs, 16384, flags=lt.create_torrent.v1_only)
+    for tier, urls in enumerate(tiers):
+        for url in urls:
+            ct.add_tracker(url, tier)
+    ct.set_priv(private)
+    lt.set_piece_hashes(ct, os.path.dirname(datafile))
+    with open(path, "wb") as f:
+        f.write(lt.bencode(ct.generate()))
+    return str(lt.torrent_info(path).info_hashes().v1)
+
+
+def make_data(workdir, size=100000):
+    path = os.path.join(workdir, "data.bin")
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+    return path
+
+
+def start_opentracker(workdir, info_hashes):
+    """opentracker on 127.0.0.1: returns (http_port, udp_port)."""
+    trdir = os.path.join(workdir, "opentracker")
+    os.makedirs(trdir, exist_ok=True)
+    os.chmod(trdir, 0o755)
+    wl = os.path.join(trdir, "whitelist.txt")
+    with open(wl, "w") as f:
+        f.write("".join(h + "\n" for h in info_hashes))
+    os.chmod(wl, 0o644)
+    for _ in range(5):
+        tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
+        log = open(os.path.join(workdir, "opentracker.log"), "w")
+        # The whitelist path is relative to the chroot (-d).
+        p = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p",
+                              str(tcp), "-P", str(udp), "-d", trdir,
+                              "-w", "/whitelist.txt"],
+                             stdout=log, stderr=subprocess.STDOUT)
+        PROCS.append(p)
+        for _ in range(100):
+            if p.poll() is not None:
+                break
+            try:
+                socket.create_connection(("127.0.0.1", tcp), 0.2).close()
+                return tcp, udp
+            except OSError:
+                time.sleep(0.05)
+        p.kill()
+        p.wait()
+    raise RuntimeError("opentracker did not start")
+
+
+def spawn_vtfs(vtfs, args):
+    """Start vtfs with stdout and stderr in temporary files."""
+    o, e = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    p = subprocess.Popen([vtfs] + args, stdout=o, stderr=e)
+    p.t0, p.out_f, p.err_f = time.monotonic(), o, e
+    PROCS.append(p)
+    return p
+
+
+def finish_vtfs(p, timeout=60):
+    """Wait for a spawned vtfs: (rc, stdout, stderr, wall_s, maxrss_kb).
+    rc is -999 when it had to be killed after timeout seconds."""
+    deadline = p.t0 + timeout
+    while True:
+        pid, status, rusage = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            rc = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            pid, status, rusage = os.wait4(p.pid, 0)
+            rc = -999
+            break
+        time.sleep(0.01)
+    p.returncode = rc
+    wall = time.monotonic() - p.t0
+    p.out_f.seek(0)
+    p.err_f.seek(0)
+    out = p.out_f.read().decode(errors="replace")
+    err = p.err_f.read().decode(errors="replace")
+    return rc, out, err, wall, rusage.ru_maxrss
+
+
+def run_vtfs(vtfs, args, timeout=60):
+    return finish_vtfs(spawn_vtfs(vtfs, args), timeout)
+
+
+def wait_output(p, needle, timeout):
+    """Wait until needle shows in p's stdout (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p.out_f.seek(0)
+        if needle in p.out_f.read().decode(errors="replace"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def reports(stdout):
+    """The JSON array printed by --json (last line block)."""
+    i = stdout.find("[")
+    if i < 0:
+        return []
+    return json.loads(stdout[i:])
+
+
+def parse_text(stdout):
+    """Text reports: a list of dicts {url, kind, ok, line, peers}."""
+    res = []
+    for line in stdout.splitlines():
+        if line.startswith("  peer ") and res:
+            res[-1]["peers"].append(line[7:].strip())
+            continue
+        if not line.startswith("+"):
+            continue
+        head, _, rest = line.partition(": ")
+        url = head.split(" ")[-1]
+        kind = "announce"
+        if rest.startswith("stopped"):
+            kind = "stopped"
+        elif rest.startswith("scrape"):
+            kind = "scrape"
+        res.append({"url": url, "kind": kind,
+                    "ok": "error" not in rest.split(":")[0],
+                    "line": line, "peers": []})
+    return res
