@@ -197,8 +197,19 @@ static void
 stop_finish(struct announce *a)
 {
 	void (*done)(void *) = a->done;
+	struct tracker_error err;
 
 	uv_timer_stop(&a->timer);
+	tracker_error_set(&err, -ETIMEDOUT, TRACKER_E_TIMEOUT,
+	    "no answer to \"stopped\" within the stop bound");
+	for (struct job *j = a->jobs; j && !a->freeing; j = j->next) {
+		if (j->kind != JOB_STOP)
+			continue;
+		log_warn("tracker %s: %s", j->tj.url, err.msg);
+		report(a, j, -ETIMEDOUT, &err, NULL, NULL);
+		if (a->freeing)
+			break;	/* the callback freed every job */
+	}
 	cancel_jobs(a, true);
 	a->done = NULL;
 	if (done && !a->freeing)

@@ -62,17 +62,32 @@ def require(name):
     return vtfs
 
 
+def kill_tree(p):
+    """Kill p's direct children (vtfs under /usr/bin/time) by PID, then p."""
+    try:
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        kids = []
+    for k in kids:
+        try:
+            os.kill(k, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        p.kill()
+    except OSError:
+        pass
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def cleanup():
     for p in PROCS:
         if p.poll() is None:
-            try:
-                p.kill()
-            except OSError:
-                pass
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+            kill_tree(p)
     PROCS.clear()
     for d in DIRS:
         shutil.rmtree(d, ignore_errors=True)
@@ -155,10 +170,17 @@ def start_opentracker(workdir, info_hashes):
 
 
 def spawn_vtfs(vtfs, args):
-    """Start vtfs with stdout and stderr in temporary files."""
+    """Start vtfs with stdout and stderr in temporary files, under
+    /usr/bin/time for its own peak RSS (a child forked from this python
+    would count python's memory too)."""
+    if not os.access("/usr/bin/time", os.X_OK):
+        raise RuntimeError("/usr/bin/time is missing (package time)")
     o, e = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    p = subprocess.Popen([vtfs] + args, stdout=o, stderr=e)
-    p.t0, p.out_f, p.err_f = time.monotonic(), o, e
+    rss = tempfile.NamedTemporaryFile(delete=False)
+    rss.close()
+    p = subprocess.Popen(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name,
+                          vtfs] + args, stdout=o, stderr=e)
+    p.t0, p.out_f, p.err_f, p.rss_path = time.monotonic(), o, e, rss.name
     PROCS.append(p)
     return p
 
@@ -166,25 +188,24 @@ def spawn_vtfs(vtfs, args):
 def finish_vtfs(p, timeout=60):
     """Wait for a spawned vtfs: (rc, stdout, stderr, wall_s, maxrss_kb).
     rc is -999 when it had to be killed after timeout seconds."""
-    deadline = p.t0 + timeout
-    while True:
-        pid, status, rusage = os.wait4(p.pid, os.WNOHANG)
-        if pid == p.pid:
-            rc = os.waitstatus_to_exitcode(status)
-            break
-        if time.monotonic() > deadline:
-            p.kill()
-            pid, status, rusage = os.wait4(p.pid, 0)
-            rc = -999
-            break
-        time.sleep(0.01)
-    p.returncode = rc
+    try:
+        rc = p.wait(timeout=max(0.1, p.t0 + timeout - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        kill_tree(p)
+        rc = -999
     wall = time.monotonic() - p.t0
     p.out_f.seek(0)
     p.err_f.seek(0)
     out = p.out_f.read().decode(errors="replace")
     err = p.err_f.read().decode(errors="replace")
-    return rc, out, err, wall, rusage.ru_maxrss
+    try:
+        with open(p.rss_path) as f:
+            lines = f.read().split()
+        rss = int(lines[-1]) if lines else 0
+    except (OSError, ValueError):
+        rss = 0
+    os.unlink(p.rss_path)
+    return rc, out, err, wall, rss
 
 
 def run_vtfs(vtfs, args, timeout=60):
