@@ -21,9 +21,7 @@ Environment: VTFS_BIN.  Needs opentracker and python3-libtorrent.
 """
 import os
 import socket
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_tracker as ht  # noqa: E402
@@ -49,7 +47,7 @@ def main():
     data = tu.make_data(work)
     hang = ht.Hang()
     hole = ht.UdpTracker("blackhole")
-    tcp, udp = tu.free_port(), tu.free_port(socket.SOCK_DGRAM)
+    tcp, udp = tu.tracker_ports()
     closed_tcp = ht.closed_port()
     closed_udp = ht.closed_port(socket.SOCK_DGRAM)
     http_tiers = [["http://127.0.0.1:%d/announce" % closed_tcp],
@@ -66,25 +64,7 @@ def main():
         path = os.path.join(work, name + ".torrent")
         hashes.append(tu.make_torrent(path, data, tiers, private=priv))
         tors[name] = path
-    trdir = os.path.join(work, "opentracker")
-    os.makedirs(trdir)
-    os.chmod(trdir, 0o755)
-    with open(os.path.join(trdir, "whitelist.txt"), "w") as f:
-        f.write("".join(h + "\n" for h in hashes))
-    os.chmod(os.path.join(trdir, "whitelist.txt"), 0o644)
-    ot = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p", str(tcp),
-                           "-P", str(udp), "-d", trdir, "-w",
-                           "/whitelist.txt"], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-    tu.PROCS.append(ot)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", tcp), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        tu.die(NAME, "opentracker did not start")
+    tu.start_opentracker(work, hashes, tcp, udp)
 
     measured = {}
     bounds = {"pub-http": 1000, "pub-udp": 1000,

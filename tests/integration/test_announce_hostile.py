@@ -15,7 +15,6 @@
 Environment: VTFS_BIN.  Needs opentracker and python3-libtorrent.
 """
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -141,8 +140,7 @@ def main():
             % (wall, TIMEOUT_S))
 
     # 2. failover from each bad tracker to a working opentracker
-    ot_t = os.path.join(work, "ot-probe.torrent")
-    tcp_port, udp_port = tu.free_port(), tu.free_port(socket.SOCK_DGRAM)
+    tcp_port, udp_port = tu.tracker_ports()
     ot_url = "http://127.0.0.1:%d/announce" % tcp_port
     torrents = {}
     for k, (ename, _) in cases.items():
@@ -152,27 +150,8 @@ def main():
         torrents[k] = (path, tu.make_torrent(path, data, [[urls[k]],
                                                          [ot_url]],
                                              private=True))
-    import subprocess
-    import time
-    trdir = os.path.join(work, "opentracker")
-    os.makedirs(trdir)
-    os.chmod(trdir, 0o755)
-    wl = os.path.join(trdir, "whitelist.txt")
-    with open(wl, "w") as f:
-        f.write("".join(h + "\n" for _, h in torrents.values()))
-    os.chmod(wl, 0o644)
-    ot = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p",
-                           str(tcp_port), "-P", str(udp_port), "-d", trdir,
-                           "-w", "/whitelist.txt"],
-                          stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-    tu.PROCS.append(ot)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", tcp_port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    tu.start_opentracker(work, [h for _, h in torrents.values()], tcp_port,
+                         udp_port)
     for k, (path, _) in torrents.items():
         rc, out, err, wall, _ = tu.run_vtfs(
             vtfs, ["--announce", path, "--session", "--wait", "20",
@@ -185,7 +164,6 @@ def main():
                 and got[0]["at_ms"] < (TIMEOUT_S + 1.5) * 1000,
                 "failover %s -> opentracker: peers after %s ms" %
                 (k, got[0]["at_ms"] if got else None))
-    del ot_t
 
     # 3. a tracker that hangs on "stopped" delays exit by the bound only
     t_hs = os.path.join(work, "hangstop.torrent")

@@ -30,11 +30,7 @@ def main():
     c = tu.Checks(NAME)
     work = tu.workdir("vtfs-ann-ot-")
     data = tu.make_data(work)
-    # Placeholder ports: the torrents need the tracker's, the tracker the
-    # info-hashes; opentracker's whitelist is read at start, so pick the
-    # ports first.
-    import socket
-    tcp, udp = tu.free_port(), tu.free_port(socket.SOCK_DGRAM)
+    tcp, udp = tu.tracker_ports()
     urls = {"http": "http://127.0.0.1:%d/announce" % tcp,
             "udp": "udp://127.0.0.1:%d/announce" % udp}
     torrents, hashes = {}, []
@@ -42,28 +38,7 @@ def main():
         path = os.path.join(work, kind + ".torrent")
         hashes.append(tu.make_torrent(path, data, [[url]]))
         torrents[kind] = path
-    trdir = os.path.join(work, "opentracker")
-    os.makedirs(trdir)
-    os.chmod(trdir, 0o755)
-    with open(os.path.join(trdir, "whitelist.txt"), "w") as f:
-        f.write("".join(h + "\n" for h in hashes))
-    os.chmod(os.path.join(trdir, "whitelist.txt"), 0o644)
-    import subprocess
-    import time
-    log = open(os.path.join(work, "opentracker.log"), "w")
-    ot = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p", str(tcp),
-                           "-P", str(udp), "-d", trdir, "-w",
-                           "/whitelist.txt"], stdout=log,
-                          stderr=subprocess.STDOUT)
-    tu.PROCS.append(ot)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", tcp), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        tu.die(NAME, "opentracker did not start")
+    tu.start_opentracker(work, hashes, tcp, udp)
 
     common = ["--timeout", "5", "--udp-retry-base", "500"]
     for kind in ("http", "udp"):

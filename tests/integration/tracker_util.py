@@ -138,8 +138,16 @@ def make_data(workdir, size=100000):
     return path
 
 
-def start_opentracker(workdir, info_hashes):
-    """opentracker on 127.0.0.1: returns (http_port, udp_port)."""
+def tracker_ports():
+    """Free TCP and UDP ports for opentracker, chosen before the torrents
+    that name them (its whitelist holds their info-hashes)."""
+    return free_port(), free_port(socket.SOCK_DGRAM)
+
+
+def start_opentracker(workdir, info_hashes, tcp, udp):
+    """Debian's opentracker on 127.0.0.1:tcp (HTTP) and :udp (BEP 15),
+    whitelist-only: the whitelist is given relative to the chroot (-d),
+    world-readable (it drops to nobody).  Returns once HTTP accepts."""
     trdir = os.path.join(workdir, "opentracker")
     os.makedirs(trdir, exist_ok=True)
     os.chmod(trdir, 0o755)
@@ -147,26 +155,21 @@ def start_opentracker(workdir, info_hashes):
     with open(wl, "w") as f:
         f.write("".join(h + "\n" for h in info_hashes))
     os.chmod(wl, 0o644)
-    for _ in range(5):
-        tcp, udp = free_port(), free_port(socket.SOCK_DGRAM)
-        log = open(os.path.join(workdir, "opentracker.log"), "w")
-        # The whitelist path is relative to the chroot (-d).
-        p = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p",
-                              str(tcp), "-P", str(udp), "-d", trdir,
-                              "-w", "/whitelist.txt"],
-                             stdout=log, stderr=subprocess.STDOUT)
-        PROCS.append(p)
-        for _ in range(100):
-            if p.poll() is not None:
-                break
-            try:
-                socket.create_connection(("127.0.0.1", tcp), 0.2).close()
-                return tcp, udp
-            except OSError:
-                time.sleep(0.05)
-        p.kill()
-        p.wait()
-    raise RuntimeError("opentracker did not start")
+    log = open(os.path.join(workdir, "opentracker.log"), "w")
+    p = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p", str(tcp),
+                          "-P", str(udp), "-d", trdir, "-w",
+                          "/whitelist.txt"], stdout=log,
+                         stderr=subprocess.STDOUT)
+    PROCS.append(p)
+    for _ in range(100):
+        if p.poll() is not None:
+            break
+        try:
+            socket.create_connection(("127.0.0.1", tcp), 0.2).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("opentracker did not start on %d/%d" % (tcp, udp))
 
 
 def spawn_vtfs(vtfs, args):
