@@ -281,8 +281,10 @@ on_xfer_done(void *arg, struct announce_xfer_result *res)
 		    r->min_interval, now);
 		break;
 	case JOB_EVERY:
-		if (res->rc == 0)
-			tiers_set_started(a->tiers, j->tj.id);
+		if (res->rc < 0)
+			break;
+		keep_tracker_id(a, j->tj.id, r);
+		tiers_set_started(a->tiers, j->tj.id);
 		break;
 	default:
 		break;
@@ -494,8 +496,8 @@ announce_stop(struct announce *a, uint32_t bound_ms, void (*done)(void *),
 	cancel_jobs(a, true);
 	uv_timer_stop(&a->timer);
 	n = tiers_stop_jobs(a->tiers, tj, META_MAX_URLS);
-	if (bound_ms < a->cfg.timeout_ms)
-		a->cfg.timeout_ms = bound_ms;
+	/* The bound cuts the requests: it alone decides, so no race. */
+	a->cfg.timeout_ms = bound_ms + 1000;
 	a->stops_left = 0;
 	a->depth++;
 	for (uint32_t i = 0; i < n; i++) {

@@ -44,8 +44,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         kind = url.path.strip("/").split("/")[0]
-        q = urllib.parse.parse_qs(url.query)
-        self.server.hits.append((kind, q.get("event", [""])[0]))
+        # latin-1 keeps the binary info_hash and peer_id byte for byte
+        q = urllib.parse.parse_qs(url.query, encoding="latin-1")
+        self.server.hits.append((kind, q, self.client_address[0]))
         try:
             self.serve(kind, q)
         except (BrokenPipeError, ConnectionResetError):
@@ -114,6 +115,8 @@ class Handler(BaseHTTPRequestHandler):
             peers = b"".join(struct.pack(">IH", 0x0a000000 + i, 1000)
                              for i in range(100000))
             self.send(benc_ok(peers=peers))
+        elif kind == "trackerid":
+            self.send(benc_ok(extra=b"10:tracker id4:T%01"))
         elif kind == "hangstop":
             if q.get("event", [""])[0] == "stopped":
                 time.sleep(20)

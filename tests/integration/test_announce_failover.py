@@ -112,12 +112,8 @@ def main():
     print("failover measured (ms to first peers): %s" % measured, flush=True)
     hang.close()
     hole.close()
-    tu.cleanup()
     return c.finish()
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        tu.cleanup()
+    tu.run_main(main)

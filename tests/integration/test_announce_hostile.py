@@ -82,11 +82,37 @@ def main():
     t_all = os.path.join(work, "all.torrent")
     tu.make_torrent(t_all, data, [[u] for u in urls.values()])
     t_good = os.path.join(work, "good.torrent")
-    tu.make_torrent(t_good, data, [[urls["redir"].replace("redir", "ok")]])
-    rc, out, err, wall, rss_good = tu.run_vtfs(vtfs, ["--announce", t_good]
-                                               + COMMON, 30)
+    ih_good = tu.make_torrent(t_good, data,
+                              [[urls["redir"].replace("redir", "ok")]])
+    rc, out, err, wall, rss_good = tu.run_vtfs(
+        vtfs, ["--announce", t_good, "--listen", "127.0.4.7:7077"] + COMMON,
+        30)
     c.check(rc == 0, "baseline run against one good tracker exits 0 (%s)"
             % err[-300:])
+    # the query of a real announce (BEP 3, 20, 23), then its "stopped"
+    hits = [(q, ip) for k, q, ip in http.hits if k == "ok"]
+    first = lambda q, k: q.get(k, [""])[0]  # noqa: E731
+    if c.check(len(hits) == 2, "baseline: announce and stopped received"):
+        q, ip = hits[0]
+        pid = first(q, "peer_id").encode("latin-1")
+        c.check(first(q, "info_hash").encode("latin-1") ==
+                bytes.fromhex(ih_good), "query: binary info_hash")
+        c.check(len(pid) == 20 and pid.startswith(b"-VT0100-"),
+                "query: BEP 20 peer_id %r" % pid)
+        c.check(first(q, "port") == "7077" and first(q, "compact") == "1" and
+                first(q, "event") == "started" and
+                first(q, "left") == "100000" and
+                first(q, "uploaded") == "0" and
+                len(first(q, "key")) == 8 and first(q, "numwant") == "50",
+                "query: port, compact, event, left, key, numwant: %s" %
+                {k: v for k, v in q.items() if k not in ("info_hash",
+                                                         "peer_id")})
+        c.check(ip == "127.0.4.7", "query sent from the --listen address")
+        q2, _ = hits[1]
+        c.check(first(q2, "event") == "stopped" and
+                first(q2, "peer_id").encode("latin-1") == pid and
+                first(q2, "key") == first(q, "key"),
+                "stopped: same peer_id and key")
     rc, out, err, wall, rss = tu.run_vtfs(vtfs, ["--announce", t_all]
                                           + COMMON, 60)
     c.check(rc == 0, "hostile run exits 0: some trackers answered (rc %d, "
@@ -165,6 +191,21 @@ def main():
                 "failover %s -> opentracker: peers after %s ms" %
                 (k, got[0]["at_ms"] if got else None))
 
+    # a "tracker id" is sent back with the next announces (BEP 3)
+    t_tid = os.path.join(work, "trackerid.torrent")
+    tu.make_torrent(t_tid, data, [[urls["redir"].replace("redir",
+                                                         "trackerid")]])
+    rc, out, err, wall, _ = tu.run_vtfs(vtfs, ["--announce", t_tid,
+                                              "--rounds", "2", "--gap", "0"]
+                                        + COMMON, 30)
+    tq = [q for k, q, _ in http.hits if k == "trackerid"]
+    c.check(rc == 0 and len(tq) == 3 and "trackerid" not in tq[0] and
+            all(q.get("trackerid") == ["T%01"] for q in tq[1:]) and
+            tq[1].get("event") is None and
+            tq[2].get("event") == ["stopped"],
+            "tracker id echoed in round 2 and stopped, round 2 without "
+            "event: %s" % [(q.get("event"), q.get("trackerid")) for q in tq])
+
     # 3. a tracker that hangs on "stopped" delays exit by the bound only
     t_hs = os.path.join(work, "hangstop.torrent")
     tu.make_torrent(t_hs, data, [[urls["redir"].replace("redir",
@@ -184,12 +225,8 @@ def main():
     http.shutdown()
     for u in udps.values():
         u.close()
-    tu.cleanup()
     return c.finish()
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        tu.cleanup()
+    tu.run_main(main)

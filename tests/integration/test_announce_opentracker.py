@@ -93,12 +93,8 @@ def main():
                 "%s: scrape answered: %s" % (kind, scr))
         c.check(ann and 60 <= ann[0]["interval"] <= 3600,
                 "%s: interval within the clamp" % kind)
-    tu.cleanup()
     return c.finish()
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        tu.cleanup()
+    tu.run_main(main)

@@ -254,3 +254,11 @@ def parse_text(stdout):
                     "ok": "error" not in rest.split(":")[0],
                     "line": line, "peers": []})
     return res
+
+
+def run_main(main):
+    """Run a test's main: exit with its status, processes always killed."""
+    try:
+        sys.exit(main())
+    finally:
+        cleanup()
