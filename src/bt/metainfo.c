@@ -20,7 +20,11 @@ struct mparse {
 	const struct benc_node	*info;
 	struct metainfo		*m;	/* owned until handed out */
 	struct meta_error	*err;	/* borrowed, may be NULL */
+	char			*scratch;	/* owned: PATH_SCRATCH bytes */
 };
+
+/* The longest sanitised path: every component full, plus '/' or NUL. */
+#define PATH_SCRATCH	((size_t)META_MAX_PATH_DEPTH * (META_MAX_NAME + 1))
 
 static int
 fail(struct mparse *p, int rc, enum meta_errcode code, const char *fmt, ...)
@@ -416,7 +420,7 @@ parse_path(struct mparse *p, const struct benc_node *d, uint32_t idx,
     struct meta_file *f)
 {
 	const struct benc_node *l = benc_dict_get(d, "path.utf-8");
-	char comp[META_MAX_NAME + 1];
+	char comp[META_MAX_NAME + 1], *path = p->scratch;
 	size_t len = 0;
 	bool first = true;
 
@@ -429,10 +433,6 @@ parse_path(struct mparse *p, const struct benc_node *d, uint32_t idx,
 		return fail(p, -E2BIG, META_E_PATH_DEPTH,
 		    "file %u: path of %u components (at most %u)", idx,
 		    l->count, META_MAX_PATH_DEPTH);
-	/* Each component is at most META_MAX_NAME bytes plus a '/'. */
-	f->path = malloc((size_t)l->count * (META_MAX_NAME + 1) + 1);
-	if (!f->path)
-		return nomem(p);
 	for (const struct benc_node *c = benc_first(l); c;
 	    c = benc_next(l, c)) {
 		size_t n;
@@ -445,15 +445,16 @@ parse_path(struct mparse *p, const struct benc_node *d, uint32_t idx,
 			continue;	/* "", ".", "..": dropped */
 		n = strlen(comp);
 		if (len > 0)
-			f->path[len++] = '/';
-		memcpy(f->path + len, comp, n);
+			path[len++] = '/';
+		memcpy(path + len, comp, n);
 		len += n;
 	}
-	f->path[len] = '\0';
+	path[len] = '\0';
 	if (len == 0)
 		return fail(p, -EBADMSG, META_E_PATH,
 		    "file %u: no usable path component", idx);
-	return 0;
+	f->path = strdup(path);
+	return f->path ? 0 : nomem(p);
 }
 
 /* Add a file length to the total, refusing negatives and overflow. */
@@ -487,7 +488,8 @@ parse_multi(struct mparse *p, const struct benc_node *files)
 		return fail(p, -E2BIG, META_E_TOO_MANY_FILES,
 		    "%u files (at most %u)", files->count, META_MAX_FILES);
 	m->files = calloc(files->count, sizeof(*m->files));
-	if (!m->files)
+	p->scratch = malloc(PATH_SCRATCH);
+	if (!m->files || !p->scratch)
 		return nomem(p);
 	for (const struct benc_node *d = benc_first(files); d;
 	    d = benc_next(files, d), idx++) {
@@ -752,8 +754,18 @@ meta_parse(const void *buf, size_t len, struct metainfo **out,
 	p.m = NULL;
 out:
 	meta_free(p.m);
+	free(p.scratch);
 	benc_doc_fini(&p.doc);
 	return rc;
+}
+
+/* An I/O failure, described with the thread-safe strerror_r. */
+static int
+fail_errno(struct mparse *p, int e)
+{
+	char b[128];
+
+	return fail(p, -e, META_E_IO, "%s", strerror_r(e, b, sizeof(b)));
 }
 
 int
@@ -770,9 +782,9 @@ meta_load_file(const char *path, struct metainfo **out,
 	/* O_NONBLOCK: opening a FIFO must not hang before fstat refuses it. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return fail(&p, -errno, META_E_IO, "%s", strerror(errno));
+		return fail_errno(&p, errno);
 	if (fstat(fd, &st) < 0) {
-		rc = fail(&p, -errno, META_E_IO, "%s", strerror(errno));
+		rc = fail_errno(&p, errno);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -812,7 +824,7 @@ meta_load_file(const char *path, struct metainfo **out,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = fail(&p, -errno, META_E_IO, "%s", strerror(errno));
+			rc = fail_errno(&p, errno);
 			goto out;
 		}
 		if (n == 0)

@@ -322,6 +322,13 @@ test_metainfo_single_file(void **state)
 	assert_int_equal(m->info_len, sizeof(t) - 1 - (size_t)(info - t) - 1);
 	assert_memory_equal(m->info_raw, info, m->info_len);
 	meta_free(m);
+	/* err may be NULL, on success and on failure; out is left alone. */
+	m = NULL;
+	assert_int_equal(meta_parse(t, sizeof(t) - 1, &m, NULL), 0);
+	meta_free(m);
+	m = NULL;
+	assert_int_equal(meta_parse(t, sizeof(t) - 2, &m, NULL), -EBADMSG);
+	assert_null(m);
 }
 
 static void
