@@ -228,19 +228,23 @@ on_report(void *arg, const struct announce_report *rep)
 	}
 }
 
+/* "ADDR:PORT", "[V6]:PORT" or a bare numeric "ADDR" (port unchanged). */
 static int
 parse_listen(const char *s, char *addr, size_t addrsz, uint16_t *port)
 {
 	const char *colon = strrchr(s, ':');
 	const char *a = s;
-	size_t alen;
-	int64_t p;
+	size_t alen = strlen(s);
+	int64_t p = *port;
 	uint8_t tmp[16];
 
-	if (!colon || num_parse_i64(colon + 1, 1, 65535, &p) < 0)
+	if (inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1)
+		colon = NULL;	/* a bare address */
+	else if (!colon || num_parse_i64(colon + 1, 1, 65535, &p) < 0)
 		return -EINVAL;
-	alen = (size_t)(colon - s);
-	if (alen >= 2 && s[0] == '[' && colon[-1] == ']') {
+	else
+		alen = (size_t)(colon - s);
+	if (alen >= 2 && s[0] == '[' && s[alen - 1] == ']') {
 		a++;
 		alen -= 2;
 	}
@@ -258,7 +262,7 @@ parse_listen(const char *s, char *addr, size_t addrsz, uint16_t *port)
 static void
 usage(void)
 {
-	fputs("usage: vtfs --announce TORRENT [--port N] [--listen ADDR:PORT]\n"
+	fputs("usage: vtfs --announce TORRENT [--port N] [--listen ADDR[:PORT]]\n"
 	    "         [--timeout S] [--udp-retry-base MS] [--scrape]\n"
 	    "         [--rounds N] [--gap MS] [--session [--wait S]\n"
 	    "         [--one-at-a-time]] [--json] [--log-level LEVEL]\n", stdout);
@@ -310,7 +314,7 @@ cmd_announce_main(int argc, char **argv)
 			if (parse_listen(optarg, bind, sizeof(bind),
 			    &cfg.port) < 0)
 				return cmd_usage_error("--listen: expected "
-				    "ADDR:PORT with a numeric address: %s",
+				    "ADDR[:PORT] with a numeric address: %s",
 				    optarg);
 			cfg.bind_addr = bind;
 			break;

@@ -8,6 +8,7 @@
  */
 #include "bt/announce.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,16 @@ struct announce {
 	void				*done_arg;
 	unsigned			 depth;
 	bool				 freeing;
+	uv_thread_t			 owner;	/* the loop's thread */
 };
+
+/* Network thread only (DESIGN.md "Threads"): checked in debug builds. */
+#define ASSERT_LOOP_THREAD(a)                                                 \
+	do {                                                                  \
+		uv_thread_t self_ = uv_thread_self();                         \
+		assert(uv_thread_equal(&(a)->owner, &self_));                 \
+		(void)self_;                                                  \
+	} while (0)
 
 static void	on_xfer_done(void *, struct announce_xfer_result *);
 static void	schedule(struct announce *);
@@ -176,7 +186,9 @@ job_start(struct announce *a, struct job *j)
 	}
 	log_warn("tracker %s: %s: %s", j->tj.url, tracker_strerror(err.code),
 	    err.msg);
-	report(a, j, rc, &err, NULL, NULL);
+	/* Not from inside announce_stop(): callbacks never run in a call. */
+	if (j->kind != JOB_STOP)
+		report(a, j, rc, &err, NULL, NULL);
 	return rc;
 }
 
@@ -374,6 +386,7 @@ announce_new(uv_loop_t *loop, const struct announce_config *cfg,
 	if (!a)
 		return -ENOMEM;
 	a->loop = loop;
+	a->owner = uv_thread_self();
 	a->cfg = *cfg;
 	a->cfg.bind_addr = NULL;
 	a->cfg.peer_id = NULL;
@@ -451,6 +464,7 @@ kick(struct announce *a)
 void
 announce_start(struct announce *a)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->running = true;
 	if (a->cfg.every_tracker)
 		a->every_pending = true;
@@ -461,6 +475,7 @@ void
 announce_set_stats(struct announce *a, uint64_t uploaded, uint64_t downloaded,
     uint64_t left)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->uploaded = uploaded;
 	a->downloaded = downloaded;
 	a->left = left;
@@ -469,6 +484,7 @@ announce_set_stats(struct announce *a, uint64_t uploaded, uint64_t downloaded,
 void
 announce_completed(struct announce *a)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->left = 0;
 	tiers_set_completed(a->tiers, uv_now(a->loop));
 	kick(a);
@@ -477,6 +493,7 @@ announce_completed(struct announce *a)
 void
 announce_scrape(struct announce *a)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->scrape_pending = true;
 	kick(a);
 }
@@ -488,6 +505,7 @@ announce_stop(struct announce *a, uint32_t bound_ms, void (*done)(void *),
 	struct tiers_job tj[META_MAX_URLS];
 	uint32_t n;
 
+	ASSERT_LOOP_THREAD(a);
 	if (a->stopping || a->freeing)
 		return;
 	a->stopping = true;
@@ -527,6 +545,7 @@ announce_free(struct announce *a)
 {
 	if (!a || a->freeing)
 		return;
+	ASSERT_LOOP_THREAD(a);
 	a->freeing = true;
 	cancel_jobs(a, true);
 	announce_http_free(a->http);
