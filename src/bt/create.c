@@ -1,6 +1,6 @@
 /*
  * create: see create.h.  Three steps: scan the tree into a sorted list of
- * regular files, hash it (bt/hasher), encode the torrent.  The scan keeps
+ * regular files, hash it (bt/filehash), encode the torrent.  The scan keeps
  * one directory open at a time: it reads a directory's names, closes it,
  * sorts them and only then looks at each entry.
  */
@@ -25,7 +25,7 @@
 #include "base/log.h"
 #include "base/progress.h"
 #include "base/sha.h"
-#include "bt/hasher.h"
+#include "bt/filehash.h"
 
 #define MAX_DEPTH	64	/* path components below the top folder */
 #define MAX_NAME	255
@@ -600,13 +600,13 @@ static int
 hash_files(const struct scan *s, const struct create_opts *o,
     uint32_t piece_len, uint8_t *pieces, struct create_error *err)
 {
-	struct hasher_opts ho = {
+	struct filehash_opts ho = {
 		.nthreads = o->nthreads,
 		.progress = o->progress,
 		.cancel = o->cancel,
 	};
-	struct hasher_error he;
-	struct hasher_file *hf = calloc(s->n, sizeof(*hf));
+	struct filehash_error he;
+	struct filehash_file *hf = calloc(s->n, sizeof(*hf));
 	int rc;
 
 	if (!hf)
@@ -616,7 +616,7 @@ hash_files(const struct scan *s, const struct create_opts *o,
 		hf[i].size = s->v[i].size;
 		hf[i].mtime = s->v[i].mtime;
 	}
-	rc = hasher_run(hf, s->n, piece_len, &ho, pieces, &he);
+	rc = filehash_run(hf, s->n, piece_len, &ho, pieces, &he);
 	if (rc)
 		seterr(err, rc, "%s", he.msg);
 	free(hf);

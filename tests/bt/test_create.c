@@ -1,5 +1,5 @@
 /*
- * Unit tests for bt/create and bt/hasher: torrents built from small trees
+ * Unit tests for bt/create and bt/filehash: torrents built from small trees
  * in a temporary directory, decoded again with base/bencode and checked
  * field by field, every piece hash against SHA-1 of the right bytes.
  */
@@ -23,7 +23,7 @@
 #include "base/progress.h"
 #include "base/sha.h"
 #include "bt/create.h"
-#include "bt/hasher.h"
+#include "bt/filehash.h"
 
 static char tmpdir[256];
 
@@ -629,14 +629,14 @@ test_create_file_changing(void **state)
 	unlink(pathf("growdir/a.big"));
 }
 
-/* The hasher refuses files that differ from what was scanned. */
+/* The file hasher refuses files that differ from what was scanned. */
 static void
-test_hasher_stale_and_chunks(void **state)
+test_filehash_stale_and_chunks(void **state)
 {
 	uint8_t *d = put_file("h.bin", 100000, 9), *pieces, h[SHA1_LEN];
-	struct hasher_opts ho = {.chunk = 4096, .nthreads = 3};
-	struct hasher_error err;
-	struct hasher_file f = {.path = pathf("h.bin")};
+	struct filehash_opts ho = {.chunk = 4096, .nthreads = 3};
+	struct filehash_error err;
+	struct filehash_file f = {.path = pathf("h.bin")};
 	struct stat st;
 
 	assert_int_equal(stat(f.path, &st), 0);
@@ -644,7 +644,7 @@ test_hasher_stale_and_chunks(void **state)
 	f.mtime = st.st_mtim;
 	pieces = malloc(7 * SHA1_LEN);
 	/* Small preads (4 KiB) inside 16 KiB pieces. */
-	assert_int_equal(hasher_run(&f, 1, 16 << 10, &ho, pieces, &err), 0);
+	assert_int_equal(filehash_run(&f, 1, 16 << 10, &ho, pieces, &err), 0);
 	for (unsigned i = 0; i < 7; i++) {
 		size_t n = i < 6 ? 16 << 10 : 100000 - 6 * (16 << 10);
 
@@ -652,34 +652,34 @@ test_hasher_stale_and_chunks(void **state)
 		assert_memory_equal(pieces + i * SHA1_LEN, h, SHA1_LEN);
 	}
 	f.mtime.tv_nsec ^= 1;
-	assert_int_equal(hasher_run(&f, 1, 16 << 10, &ho, pieces, &err),
+	assert_int_equal(filehash_run(&f, 1, 16 << 10, &ho, pieces, &err),
 	    -ESTALE);
 	assert_non_null(strstr(err.msg, "changed"));
 	f.mtime = st.st_mtim;
 	f.size++;
-	assert_int_equal(hasher_run(&f, 1, 16 << 10, &ho, pieces, &err),
+	assert_int_equal(filehash_run(&f, 1, 16 << 10, &ho, pieces, &err),
 	    -ESTALE);
 	f.path = pathf("nope");
-	assert_int_equal(hasher_run(&f, 1, 16 << 10, &ho, pieces, &err),
+	assert_int_equal(filehash_run(&f, 1, 16 << 10, &ho, pieces, &err),
 	    -ENOENT);
-	assert_int_equal(hasher_threads(0, 1), 1);
-	assert_true(hasher_threads(0, 1000) >= 1);
-	assert_int_equal(hasher_threads(500, 1000), HASHER_MAX_THREADS);
+	assert_int_equal(filehash_threads(0, 1), 1);
+	assert_true(filehash_threads(0, 1000) >= 1);
+	assert_int_equal(filehash_threads(500, 1000), FILEHASH_MAX_THREADS);
 	free(pieces);
 	free(d);
 }
 
-/* Mapped (>= HASHER_MMAP_MIN) and read files give the same pieces. */
+/* Mapped (>= FILEHASH_MMAP_MIN) and read files give the same pieces. */
 static void
-test_hasher_mmap_matches_pread(void **state)
+test_filehash_mmap_matches_pread(void **state)
 {
 	static const size_t sizes[] = {
 	    1000, (5u << 20) + 123, 7, 4u << 20, 0, 20000,
 	};
 	const size_t nf = sizeof(sizes) / sizeof(sizes[0]);
 	static const uint32_t plens[] = {16u << 10, 1u << 20, 8u << 20};
-	struct hasher_file f[sizeof(sizes) / sizeof(sizes[0])];
-	struct hasher_error err;
+	struct filehash_file f[sizeof(sizes) / sizeof(sizes[0])];
+	struct filehash_error err;
 	uint8_t *all = NULL, *p1, *p2, h[SHA1_LEN];
 	uint64_t total = 0;
 
@@ -702,13 +702,13 @@ test_hasher_mmap_matches_pread(void **state)
 	for (size_t k = 0; k < sizeof(plens) / sizeof(plens[0]); k++) {
 		uint32_t pl = plens[k];
 		uint64_t np = (total + pl - 1) / pl;
-		struct hasher_opts om = {.nthreads = 2};
-		struct hasher_opts op = {.nthreads = 2, .no_mmap = true};
+		struct filehash_opts om = {.nthreads = 2};
+		struct filehash_opts op = {.nthreads = 2, .no_mmap = true};
 
 		p1 = malloc(np * SHA1_LEN);
 		p2 = malloc(np * SHA1_LEN);
-		assert_int_equal(hasher_run(f, nf, pl, &om, p1, &err), 0);
-		assert_int_equal(hasher_run(f, nf, pl, &op, p2, &err), 0);
+		assert_int_equal(filehash_run(f, nf, pl, &om, p1, &err), 0);
+		assert_int_equal(filehash_run(f, nf, pl, &op, p2, &err), 0);
 		assert_memory_equal(p1, p2, np * SHA1_LEN);
 		for (uint64_t i = 0; i < np; i++) {
 			uint64_t n = total - i * pl < pl ? total - i * pl : pl;
@@ -730,7 +730,7 @@ struct truncator {
 	atomic_int		 done;
 };
 
-/* Truncate the file once the hasher is well into it. */
+/* Truncate the file once the file hasher is well into it. */
 static void *
 truncate_later(void *arg)
 {
@@ -748,12 +748,12 @@ truncate_later(void *arg)
 
 /* A mapped file truncated while it is hashed: -ESTALE, not a SIGBUS death. */
 static void
-test_hasher_truncated_mapped_file(void **state)
+test_filehash_truncated_mapped_file(void **state)
 {
 	struct truncator t = {.path = pathf("trunc.bin")};
-	struct hasher_error err;
-	struct hasher_file f = {.path = t.path};
-	struct hasher_opts o = {.nthreads = 2};
+	struct filehash_error err;
+	struct filehash_file f = {.path = t.path};
+	struct filehash_opts o = {.nthreads = 2};
 	uint8_t *pieces = malloc(512 * SHA1_LEN);
 	struct stat st;
 	pthread_t th;
@@ -769,7 +769,7 @@ test_hasher_truncated_mapped_file(void **state)
 	o.progress = t.bar;
 	atomic_init(&t.done, 0);
 	assert_int_equal(pthread_create(&th, NULL, truncate_later, &t), 0);
-	assert_int_equal(hasher_run(&f, 1, 1 << 20, &o, pieces, &err),
+	assert_int_equal(filehash_run(&f, 1, 1 << 20, &o, pieces, &err),
 	    -ESTALE);
 	atomic_store(&t.done, 1);
 	pthread_join(th, NULL);
@@ -875,9 +875,9 @@ main(void)
 	    cmocka_unit_test(test_create_errors),
 	    cmocka_unit_test(test_create_cancel),
 	    cmocka_unit_test(test_create_file_changing),
-	    cmocka_unit_test(test_hasher_stale_and_chunks),
-	    cmocka_unit_test(test_hasher_mmap_matches_pread),
-	    cmocka_unit_test(test_hasher_truncated_mapped_file),
+	    cmocka_unit_test(test_filehash_stale_and_chunks),
+	    cmocka_unit_test(test_filehash_mmap_matches_pread),
+	    cmocka_unit_test(test_filehash_truncated_mapped_file),
 	    cmocka_unit_test(test_create_write_file),
 	    cmocka_unit_test(test_create_default_name),
 	};

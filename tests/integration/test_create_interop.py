@@ -267,7 +267,7 @@ def main():
 def run_all(tmp):
     d = os.path.join(tmp, "data")
     # single file, odd size: the last piece is short; big enough to be
-    # hashed through mmap (HASHER_MMAP_MIN is 4 MiB)
+    # hashed through mmap (FILEHASH_MMAP_MIN is 4 MiB)
     write(f"{d}/single.bin", 6_000_003, 1)
     create_ok(tmp, "single", f"{d}/single.bin", ["--tracker", TRACKER],
               want_tiers=[[TRACKER]])

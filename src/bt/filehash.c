@@ -1,5 +1,5 @@
 /*
- * hasher: see hasher.h.
+ * filehash: see filehash.h.
  *
  * Speed: the work is bounded by SHA-1 (about 2 GB/s per core with SHA-NI)
  * and by getting the bytes out of the page cache.  Measured on the 2-core
@@ -13,13 +13,13 @@
  *
  * The copy of pread() costs a fifth of the time; SHA-1 reading the page
  * cache directly is stalled on memory unless the next block is prefetched
- * while the current one is hashed.  So files of HASHER_MMAP_MIN bytes or
+ * while the current one is hashed.  So files of FILEHASH_MMAP_MIN bytes or
  * more are mapped once (shared by all workers, MADV_SEQUENTIAL) and hashed
  * in place with a prefetch; smaller files, and any file that cannot be
  * mapped, are read with pread() into a per-worker buffer (allocated once:
  * touching fresh memory costs more than the copy).  Pages far behind the
  * hashing front are unmapped in batches (MADV_DONTNEED every
- * HASHER_TRIM_BYTES) so that the resident size stays small; doing it per
+ * FILEHASH_TRIM_BYTES) so that the resident size stays small; doing it per
  * piece would cost a TLB shootdown each time.
  *
  * A mapped file truncated under us raises SIGBUS.  While any run is active
@@ -32,7 +32,7 @@
  * costs one open per file and worker, and never more than one descriptor
  * per worker.
  */
-#include "bt/hasher.h"
+#include "bt/filehash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +54,7 @@
 #define PREFETCH_BLOCK	4096	/* hashed at once; the next one prefetched */
 
 struct job {
-	const struct hasher_file *files;	/* borrowed */
+	const struct filehash_file *files;	/* borrowed */
 	size_t		 nfiles;
 	uint64_t	*ends;		/* owned: end offset of each file */
 	uint8_t		**maps;		/* owned: a file's mapping, or NULL */
@@ -65,13 +65,13 @@ struct job {
 	uint64_t	 npieces;
 	size_t		 chunk;
 	uint8_t		*pieces;	/* borrowed: workers write their own */
-	const struct hasher_opts *opts;
+	const struct filehash_opts *opts;
 	_Atomic uint64_t next;		/* next piece to claim */
 	atomic_int	 stop;		/* an error: everyone stops */
 	pthread_mutex_t	 lock;
 	/* protected by lock: the first error */
 	int		 rc;
-	struct hasher_error *err;
+	struct filehash_error *err;
 };
 
 struct worker {
@@ -135,7 +135,7 @@ sigbus_release(void)
 }
 
 unsigned
-hasher_threads(unsigned wanted, uint64_t npieces)
+filehash_threads(unsigned wanted, uint64_t npieces)
 {
 	long n = wanted;
 
@@ -143,15 +143,15 @@ hasher_threads(unsigned wanted, uint64_t npieces)
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
-	if (n > HASHER_MAX_THREADS)
-		n = HASHER_MAX_THREADS;
+	if (n > FILEHASH_MAX_THREADS)
+		n = FILEHASH_MAX_THREADS;
 	if ((uint64_t)n > npieces)
 		n = (long)(npieces ? npieces : 1);
 	return (unsigned)n;
 }
 
 static bool
-same_stat(const struct stat *st, const struct hasher_file *f)
+same_stat(const struct stat *st, const struct filehash_file *f)
 {
 	return (uint64_t)st->st_size == f->size &&
 	    st->st_mtim.tv_sec == f->mtime.tv_sec &&
@@ -160,7 +160,7 @@ same_stat(const struct stat *st, const struct hasher_file *f)
 
 /* Record the first failure and stop every worker. */
 static int
-fail(struct job *j, int rc, const struct hasher_file *f, const char *what)
+fail(struct job *j, int rc, const struct filehash_file *f, const char *what)
 {
 	char esc[300];
 
@@ -183,7 +183,7 @@ static int
 open_file(struct worker *w, size_t i)
 {
 	struct job *j = w->job;
-	const struct hasher_file *f = &j->files[i];
+	const struct filehash_file *f = &j->files[i];
 	struct stat st;
 	int fd;
 
@@ -376,10 +376,10 @@ maybe_trim(struct job *j, uint64_t piece)
 
 	if (j->nmaps == 0 || piece == 0)
 		return;
-	b = pos / HASHER_TRIM_BYTES * HASHER_TRIM_BYTES;
-	if (b <= pos - j->piece_len || b < j->trim_lag + HASHER_TRIM_BYTES)
+	b = pos / FILEHASH_TRIM_BYTES * FILEHASH_TRIM_BYTES;
+	if (b <= pos - j->piece_len || b < j->trim_lag + FILEHASH_TRIM_BYTES)
 		return;
-	trim(j, b - j->trim_lag - HASHER_TRIM_BYTES, b - j->trim_lag);
+	trim(j, b - j->trim_lag - FILEHASH_TRIM_BYTES, b - j->trim_lag);
 }
 
 static void *
@@ -419,13 +419,13 @@ worker_main(void *arg)
 static int
 map_files(struct job *j)
 {
-	for (size_t i = 0; i < j->nfiles && j->nmaps < HASHER_MAX_MAPS; i++) {
-		const struct hasher_file *f = &j->files[i];
+	for (size_t i = 0; i < j->nfiles && j->nmaps < FILEHASH_MAX_MAPS; i++) {
+		const struct filehash_file *f = &j->files[i];
 		struct stat st;
 		void *m;
 		int fd;
 
-		if (f->size < HASHER_MMAP_MIN || f->size > SIZE_MAX)
+		if (f->size < FILEHASH_MMAP_MIN || f->size > SIZE_MAX)
 			continue;
 		fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
@@ -473,9 +473,9 @@ recheck(struct job *j)
 }
 
 static int
-job_init(struct job *j, const struct hasher_file *files, size_t nfiles,
-    uint32_t piece_len, const struct hasher_opts *opts, uint8_t *pieces,
-    struct hasher_error *err)
+job_init(struct job *j, const struct filehash_file *files, size_t nfiles,
+    uint32_t piece_len, const struct filehash_opts *opts, uint8_t *pieces,
+    struct filehash_error *err)
 {
 	uint64_t total = 0;
 
@@ -486,7 +486,7 @@ job_init(struct job *j, const struct hasher_file *files, size_t nfiles,
 	j->piece_len = piece_len;
 	j->pieces = pieces;
 	j->opts = opts;
-	j->chunk = opts->chunk ? opts->chunk : HASHER_DEFAULT_CHUNK;
+	j->chunk = opts->chunk ? opts->chunk : FILEHASH_DEFAULT_CHUNK;
 	if (j->chunk > piece_len)
 		j->chunk = piece_len;
 	if (nfiles == 0 || piece_len == 0) {
@@ -526,11 +526,11 @@ job_init(struct job *j, const struct hasher_file *files, size_t nfiles,
 }
 
 int
-hasher_run(const struct hasher_file *files, size_t nfiles,
-    uint32_t piece_len, const struct hasher_opts *opts, uint8_t *pieces,
-    struct hasher_error *err)
+filehash_run(const struct filehash_file *files, size_t nfiles,
+    uint32_t piece_len, const struct filehash_opts *opts, uint8_t *pieces,
+    struct filehash_error *err)
 {
-	static const struct hasher_opts defaults;
+	static const struct filehash_opts defaults;
 	struct worker *ws = NULL;
 	struct job j;
 	unsigned n;
@@ -542,7 +542,7 @@ hasher_run(const struct hasher_file *files, size_t nfiles,
 	rc = job_init(&j, files, nfiles, piece_len, opts, pieces, err);
 	if (rc)
 		return rc;
-	n = hasher_threads(opts->nthreads, j.npieces);
+	n = filehash_threads(opts->nthreads, j.npieces);
 	/* Pieces this far behind the front are done: n workers, 2 each. */
 	j.trim_lag = (uint64_t)piece_len * n * 2;
 	sigbus_hold();
