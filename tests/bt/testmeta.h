@@ -24,7 +24,7 @@ struct tm_file {
 	unsigned	 attr;
 };
 
-static uint64_t
+static inline uint64_t
 tm_rand(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -37,7 +37,7 @@ tm_rand(uint64_t *s)
  * A metainfo for files[] (in order) with piece_len; *data gets the whole
  * torrent's bytes (pads zero), generated from seed.  Free with tm_free().
  */
-static struct metainfo *
+static inline struct metainfo *
 tm_new(const char *name, bool multi, uint32_t piece_len,
     const struct tm_file *files, uint32_t nfiles, uint64_t seed,
     uint8_t **data)
@@ -79,7 +79,7 @@ tm_new(const char *name, bool multi, uint32_t piece_len,
 	return m;
 }
 
-static void
+static inline void
 tm_free(struct metainfo *m)
 {
 	for (uint32_t i = 0; i < m->nfiles; i++)
@@ -90,7 +90,7 @@ tm_free(struct metainfo *m)
 	free(m);
 }
 
-static uint32_t
+static inline uint32_t
 tm_piece_size(const struct metainfo *m, uint32_t p)
 {
 	uint64_t po = (uint64_t)p * m->piece_len;
@@ -99,7 +99,7 @@ tm_piece_size(const struct metainfo *m, uint32_t p)
 	    m->piece_len);
 }
 
-static int
+static inline int
 tm_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
 {
 	(void)sb;
@@ -109,14 +109,14 @@ tm_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
 	return 0;
 }
 
-static void
+static inline void
 tm_rmrf(const char *path)
 {
 	nftw(path, tm_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* A fresh temp dir in out (size >= 64). */
-static void
+static inline void
 tm_tmpdir(char *out)
 {
 	strcpy(out, "/tmp/vtfs-test-XXXXXX");
@@ -125,7 +125,7 @@ tm_tmpdir(char *out)
 }
 
 /* Read a whole file into a new buffer; *len its size.  NULL if absent. */
-static uint8_t *
+static inline uint8_t *
 tm_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
