@@ -151,9 +151,14 @@ check_claim_locked(struct hasher_check *c, uint32_t npieces, uint32_t *out)
 static void
 check_maybe_finish_locked(struct hasher *h, struct hasher_check *c)
 {
+	uint32_t n = h->meta->npieces;
+
 	if (c->finished || c->inflight > 0)
 		return;
-	if (!c->cancel && c->cursor < h->meta->npieces)
+	/* Skip what is not to do, so a todo ending early finishes too. */
+	while (c->cursor < n && !bit_get(c->todo, c->cursor))
+		c->cursor++;
+	if (!c->cancel && c->cursor < n)
 		return;
 	c->finished = true;
 	uv_async_send(&h->async);

@@ -314,8 +314,8 @@ slot_release(struct storage *st, uint32_t i, bool wrote)
 
 /* --- open/close --- */
 
-static int
-mkdir_p(const char *path, mode_t mode)
+int
+storage_mkdir_p(const char *path, unsigned mode)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
@@ -345,7 +345,7 @@ open_root(struct storage *st, const char *dir)
 	int dfd, fd, rc;
 
 	if (st->layout == STORAGE_CACHE && !rdonly) {
-		rc = mkdir_p(dir, 0700);
+		rc = storage_mkdir_p(dir, 0700);
 		if (rc < 0)
 			return rc;
 	}

@@ -154,4 +154,10 @@ const char *storage_path(const struct storage *);
  */
 int	storage_default_cache_root(char *out, size_t outsz);
 
+/*
+ * mkdir -p: create path and its missing parents with mode.  Returns 0 or
+ * -errno.  Any thread.
+ */
+int	storage_mkdir_p(const char *path, unsigned mode);
+
 #endif /* VTFS_BT_STORAGE_H */

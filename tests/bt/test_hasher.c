@@ -276,6 +276,32 @@ test_hasher_recheck(void **state)
 	ctx_fini(&c);
 }
 
+/* A todo that ends early, and an empty one, still finish. */
+static void
+test_hasher_recheck_sparse_todo(void **state)
+{
+	uint8_t todo[2] = {0x80, 0};
+	struct ctx c;
+
+	(void)state;
+	ctx_init(&c, STORAGE_CACHE, 0);
+	assert_int_equal(storage_write_piece(c.st, 0, c.data), 0);
+	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
+	assert_int_equal(hasher_recheck(c.h, todo, on_checked_quiet, &c,
+	    NULL), 0);
+	while (c.ndone == 0)
+		assert_true(uv_run(&c.loop, UV_RUN_ONCE) >= 0);
+	assert_int_equal(c.check_status, 0);
+	todo[0] = 0;
+	assert_int_equal(hasher_recheck(c.h, todo, on_checked, &c, NULL), 0);
+	assert_int_equal(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
+	assert_true(c.closed);
+	assert_int_equal(c.check_status, 0);
+	for (uint32_t p = 0; p < c.m->npieces; p++)
+		assert_int_equal(c.check_result[p], HASHER_UNCHECKED);
+	ctx_fini(&c);
+}
+
 /* A file missing from a read-only store: its pieces are MISSING. */
 static void
 test_hasher_recheck_missing(void **state)
@@ -414,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_hasher_verify_and_write),
 		cmocka_unit_test(test_hasher_buffer_pool),
 		cmocka_unit_test(test_hasher_recheck),
+		cmocka_unit_test(test_hasher_recheck_sparse_todo),
 		cmocka_unit_test(test_hasher_recheck_missing),
 		cmocka_unit_test(test_hasher_close_cancels_recheck),
 		cmocka_unit_test(test_hasher_recheck_cancel),
