@@ -357,6 +357,8 @@ resume_load(const char *path, const struct metainfo *m, struct storage *st,
 	len = record_len(m, storage_nslots(st));
 	if (flags & RESUME_FORCE_CHECK)
 		plan->record = -ECANCELED;
+	else if (path == NULL)
+		plan->record = -ENOENT;
 	else
 		plan->record = read_record(path, len, &r);
 	if (plan->record == -ENOMEM) {

@@ -77,7 +77,8 @@ struct resume_plan {
 };
 
 /*
- * Decide which pieces to trust and which to recheck.  Only a failure to
+ * Decide which pieces to trust and which to recheck.  path may be NULL
+ * (no record).  Only a failure to
  * allocate or to look at the store is an error (-errno); a bad record is
  * reported in plan->record and costs a recheck, nothing else.
  */
