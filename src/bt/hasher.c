@@ -2,7 +2,7 @@
  * hasher: see hasher.h.
  *
  * One mutex guards the work queue, the done queue, the recheck cursor and
- * the buffer pool; it is never held across hashing or I/O.  Workers sleep
+ * the buffer pool; it is never held across hashing, I/O or a wake-up.  Workers sleep
  * on a condition variable; the loop is woken with uv_async_send(), which
  * coalesces, so on_async() drains everything that is there.
  *
@@ -147,21 +147,25 @@ check_claim_locked(struct hasher_check *c, uint32_t npieces, uint32_t *out)
 	return true;
 }
 
-/* The job is over once nothing is left to claim and nothing in flight. */
-static void
+/*
+ * The job is over once nothing is left to claim and nothing in flight.
+ * Returns true when it just finished: the caller wakes the loop once it
+ * has dropped the lock.
+ */
+static bool
 check_maybe_finish_locked(struct hasher *h, struct hasher_check *c)
 {
 	uint32_t n = h->meta->npieces;
 
 	if (c->finished || c->inflight > 0)
-		return;
+		return false;
 	/* Skip what is not to do, so a todo ending early finishes too. */
 	while (c->cursor < n && !bit_get(c->todo, c->cursor))
 		c->cursor++;
 	if (!c->cancel && c->cursor < n)
-		return;
+		return false;
 	c->finished = true;
-	uv_async_send(&h->async);
+	return true;
 }
 
 static void *
@@ -189,7 +193,9 @@ worker_main(void *arg)
 			else
 				h->d_head = j;
 			h->d_tail = j;
+			pthread_mutex_unlock(&h->lock);
 			uv_async_send(&h->async);
+			pthread_mutex_lock(&h->lock);
 			continue;
 		}
 		c = h->check;
@@ -207,7 +213,11 @@ worker_main(void *arg)
 			    piece_size(h->meta, piece));
 			pthread_mutex_lock(&h->lock);
 			c->inflight--;
-			check_maybe_finish_locked(h, c);
+			if (check_maybe_finish_locked(h, c)) {
+				pthread_mutex_unlock(&h->lock);
+				uv_async_send(&h->async);
+				pthread_mutex_lock(&h->lock);
+			}
 			continue;
 		}
 		if (h->closing)
@@ -215,9 +225,13 @@ worker_main(void *arg)
 		pthread_cond_wait(&h->cond, &h->lock);
 	}
 	h->nexited++;
-	uv_async_send(&h->async);
 	pthread_mutex_unlock(&h->lock);
 	free(scratch);
+	/*
+	 * h stays alive: it is freed only after on_async() has joined this
+	 * thread, which waits for this return.
+	 */
+	uv_async_send(&h->async);
 	return NULL;
 }
 
@@ -278,7 +292,7 @@ on_async(uv_async_t *async)
 		check_free(done_check);
 	}
 	if (all_exited && !h->joined) {
-		/* Every worker has left its loop: these joins do not wait. */
+		/* Every worker has left its loop: a join waits a moment at most. */
 		for (unsigned i = 0; i < h->nthreads; i++)
 			pthread_join(h->threads[i], NULL);
 		h->joined = true;
@@ -359,6 +373,8 @@ hasher_close(struct hasher *h, hasher_close_cb *cb, void *arg)
 	}
 	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
+	/* A finished check, or no worker left to wake us. */
+	uv_async_send(&h->async);
 }
 
 uint8_t *
@@ -448,6 +464,7 @@ hasher_recheck(struct hasher *h, const uint8_t *todo, hasher_check_cb *cb,
 	uint32_t n = h->meta->npieces;
 	size_t nbytes = ((size_t)n + 7) / 8;
 	struct hasher_check *c;
+	bool done;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -477,9 +494,11 @@ hasher_recheck(struct hasher *h, const uint8_t *todo, hasher_check_cb *cb,
 	}
 	h->check = c;
 	/* Nothing to do: finish through the loop all the same. */
-	check_maybe_finish_locked(h, c);
+	done = check_maybe_finish_locked(h, c);
 	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
+	if (done)
+		uv_async_send(&h->async);
 	if (out != NULL)
 		*out = c;
 	return 0;
@@ -489,11 +508,14 @@ void
 hasher_recheck_cancel(struct hasher_check *c)
 {
 	struct hasher *h = c->h;
+	bool done;
 
 	pthread_mutex_lock(&h->lock);
 	c->cancel = true;
-	check_maybe_finish_locked(h, c);
+	done = check_maybe_finish_locked(h, c);
 	pthread_mutex_unlock(&h->lock);
+	if (done)
+		uv_async_send(&h->async);
 }
 
 void
