@@ -527,6 +527,24 @@ storage_close(struct storage *st)
 	free(st);
 }
 
+int
+storage_close_and_remove(struct storage *st)
+{
+	int rc = 0;
+
+	if (st->layout != STORAGE_CACHE || (st->flags & STORAGE_RDONLY)) {
+		storage_close(st);
+		return -ENOTSUP;
+	}
+	if (unlinkat(st->root_fd, CACHE_DATA, 0) < 0 && errno != ENOENT)
+		rc = -errno;
+	if (rc == 0 && rmdir(st->path) < 0 && errno != ENOTEMPTY &&
+	    errno != EEXIST)
+		rc = -errno;
+	storage_close(st);
+	return rc;
+}
+
 /* --- I/O --- */
 
 /*

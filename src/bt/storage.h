@@ -70,6 +70,13 @@ int	storage_open(const struct metainfo *meta, enum storage_layout layout,
 	    const char *dir, unsigned flags, struct storage **out);
 /* Close every fd (no fsync: call storage_sync() first to be durable). */
 void	storage_close(struct storage *);
+/*
+ * Cache layout only (`--no-keep`): close, delete the data file, and remove
+ * <root>/<hex> when nothing else is left in it (delete the resume record
+ * first).  The storage is freed whatever happens.  Returns 0, -ENOTSUP
+ * (download layout: the user's files are never deleted) or -errno.
+ */
+int	storage_close_and_remove(struct storage *);
 
 /*
  * Write piece (meta_piece_size() bytes from buf) at its place, pad ranges

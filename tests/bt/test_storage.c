@@ -275,6 +275,61 @@ test_storage_symlink_file_refused(void **state)
 	    -ELOOP);
 }
 
+/* The cache layout: <root>/<hex> or its data file planted as symlinks. */
+static void
+test_storage_cache_symlinks_refused(void **state)
+{
+	struct fixture *f = *state;
+	char root[256], path[PATH_MAX], victim[PATH_MAX], hex[41];
+	struct storage *st;
+	struct stat sb;
+	FILE *fp;
+
+	snprintf(root, sizeof(root), "%s/cache", f->dir);
+	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+	fp = fopen(victim, "w");
+	fputs("precious", fp);
+	fclose(fp);
+	hex_encode(f->m->info_hash, 20, hex);
+	snprintf(path, sizeof(path), "%s/%s", root, hex);
+	assert_int_equal(storage_mkdir_p(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s/data", root, hex);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(storage_open(f->m, STORAGE_CACHE, root, 0, &st),
+	    -ELOOP);
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_size, 8);
+
+	snprintf(path, sizeof(path), "%s/%s", root, hex);
+	tm_rmrf(path);
+	assert_int_equal(symlink(f->dir, path), 0);
+	assert_int_equal(storage_open(f->m, STORAGE_CACHE, root, 0, &st),
+	    -ELOOP);
+}
+
+/* --no-keep: the cache's data and its directory go; never a download. */
+static void
+test_storage_close_and_remove(void **state)
+{
+	struct fixture *f = *state;
+	char root[256];
+	struct storage *st;
+	struct stat sb;
+
+	snprintf(root, sizeof(root), "%s/cache", f->dir);
+	assert_int_equal(storage_open(f->m, STORAGE_CACHE, root, 0, &st), 0);
+	write_all(st, f->m, f->data);
+	assert_int_equal(stat(storage_path(st), &sb), 0);
+	assert_int_equal(storage_close_and_remove(st), 0);
+	assert_int_equal(rmdir(root), 0);	/* empty: <hex> is gone */
+
+	assert_int_equal(storage_open(f->m, STORAGE_DOWNLOAD, f->dir, 0, &st),
+	    0);
+	assert_int_equal(storage_close_and_remove(st), -ENOTSUP);
+	snprintf(root, sizeof(root), "%s/top/a.bin", f->dir);
+	assert_int_equal(stat(root, &sb), 0);
+}
+
 /* A directory where a file goes, or a FIFO: refused without blocking. */
 static void
 test_storage_not_regular_refused(void **state)
@@ -593,6 +648,10 @@ main(void)
 		    test_storage_symlink_dir_refused, setup_multi, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_storage_symlink_file_refused, setup_multi, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_storage_cache_symlinks_refused, setup_multi, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_close_and_remove,
+		    setup_multi, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_storage_not_regular_refused, setup_multi, teardown),
 		cmocka_unit_test_setup_teardown(test_storage_wrong_sizes_fixed,
