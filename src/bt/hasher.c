@@ -79,16 +79,6 @@ struct hasher {
 	bool			 joined;	/* loop thread only */
 };
 
-static uint32_t
-piece_size(const struct metainfo *m, uint32_t piece)
-{
-	uint64_t start = (uint64_t)piece * m->piece_len;
-
-	if (piece + 1 == m->npieces)
-		return (uint32_t)(m->total - start);
-	return m->piece_len;
-}
-
 static bool
 bit_get(const uint8_t *bits, uint32_t i)
 {
@@ -100,7 +90,7 @@ hash_ok(const struct metainfo *m, uint32_t piece, const uint8_t *buf)
 {
 	uint8_t md[SHA1_LEN];
 
-	sha1(buf, piece_size(m, piece), md);
+	sha1(buf, meta_piece_size(m, piece), md);
 	return memcmp(md, meta_piece_hash(m, piece), SHA1_LEN) == 0;
 }
 
@@ -122,7 +112,7 @@ verify_job(struct hasher *h, struct job *j)
 static uint8_t
 check_piece(struct hasher *h, uint32_t piece, uint8_t *scratch)
 {
-	uint32_t n = piece_size(h->meta, piece);
+	uint32_t n = meta_piece_size(h->meta, piece);
 	int rc;
 
 	rc = storage_read(h->st, (uint64_t)piece * h->meta->piece_len, n,
@@ -210,7 +200,7 @@ worker_main(void *arg)
 				r = check_piece(h, piece, scratch);
 			c->result[piece] = r;
 			atomic_fetch_add(&c->done_bytes,
-			    piece_size(h->meta, piece));
+			    meta_piece_size(h->meta, piece));
 			pthread_mutex_lock(&h->lock);
 			c->inflight--;
 			if (check_maybe_finish_locked(h, c)) {
@@ -478,7 +468,7 @@ hasher_recheck(struct hasher *h, const uint8_t *todo, hasher_check_cb *cb,
 	memcpy(c->todo, todo, nbytes);
 	for (uint32_t i = 0; i < n; i++)
 		if (bit_get(todo, i))
-			c->total_bytes += piece_size(h->meta, i);
+			c->total_bytes += meta_piece_size(h->meta, i);
 	c->h = h;
 	c->cb = cb;
 	c->arg = arg;

@@ -260,23 +260,6 @@ cover(struct data_ctx *d, uint64_t off, uint64_t len)
 	}
 }
 
-/* Last file whose offset is <= off (meta_file_at() once metainfo.c is in). */
-static uint32_t
-file_at(const struct metainfo *m, uint64_t off)
-{
-	uint32_t lo = 0, hi = m->nfiles;
-
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (m->files[mid].offset <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /*
  * A data range of the store: count only its bytes outside pad files (in
  * the cache layout an extent may reach into a pad's first block).
@@ -287,8 +270,9 @@ on_data_range(void *arg, uint64_t off, uint64_t len)
 	struct data_ctx *d = arg;
 	const struct metainfo *m = d->m;
 	uint64_t end = off + len;
+	uint32_t i = meta_file_at(m, off);
 
-	for (uint32_t i = file_at(m, off); i < m->nfiles && off < end; i++) {
+	for (; i < m->nfiles && off < end; i++) {
 		const struct meta_file *f = &m->files[i];
 		uint64_t fend = f->offset + f->size;
 		uint64_t hi = fend < end ? fend : end;
@@ -325,8 +309,7 @@ plan_check(const struct metainfo *m, struct storage *st, bool all,
 		}
 	}
 	for (uint32_t k = 0; k < m->npieces; k++) {
-		uint64_t size = k + 1 == m->npieces ?
-		    m->total - (uint64_t)k * m->piece_len : m->piece_len;
+		uint32_t size = meta_piece_size(m, k);
 
 		if (bit_get(plan->have, k)) {
 			plan->nhave++;

@@ -68,33 +68,6 @@ struct storage {
 	uint32_t		 lru_tail;	/* protected: most recent */
 };
 
-static uint64_t
-piece_size(const struct metainfo *m, uint32_t piece)
-{
-	uint64_t start = (uint64_t)piece * m->piece_len;
-
-	if (piece + 1 == m->npieces)
-		return m->total - start;
-	return m->piece_len;
-}
-
-/* Last file whose offset is <= off (zero-size files share an offset). */
-static uint32_t
-file_at(const struct metainfo *m, uint64_t off)
-{
-	uint32_t lo = 0, hi = m->nfiles;
-
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (m->files[mid].offset <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* --- the LRU of idle open fds (all _locked: caller holds st->lock) --- */
 
 static void
@@ -572,7 +545,7 @@ seg_iter_init(struct seg_iter *it, const struct storage *st, uint64_t off,
 	it->st = st;
 	it->off = off;
 	it->end = off + len;
-	it->file = file_at(st->meta, off);
+	it->file = meta_file_at(st->meta, off);
 }
 
 static bool
@@ -662,7 +635,7 @@ storage_write_piece(struct storage *st, uint32_t piece, const void *buf)
 	if (piece >= st->meta->npieces)
 		return -ERANGE;
 	seg_iter_init(&it, st, (uint64_t)piece * st->meta->piece_len,
-	    piece_size(st->meta, piece));
+	    meta_piece_size(st->meta, piece));
 	while (seg_next(&it, &sg)) {
 		if (!sg.pad) {
 			rc = slot_acquire(st, sg.slot, &fd);
@@ -792,7 +765,7 @@ storage_discard(struct storage *st, uint32_t piece)
 	if (piece >= st->meta->npieces)
 		return -ERANGE;
 	off = (uint64_t)piece * st->meta->piece_len;
-	len = piece_size(st->meta, piece);
+	len = meta_piece_size(st->meta, piece);
 	rc = slot_acquire(st, 0, &fd);
 	if (rc < 0)
 		return rc;
@@ -803,13 +776,28 @@ storage_discard(struct storage *st, uint32_t piece)
 	return rc;
 }
 
+/* fstat slot i through a pinned fd.  Returns 0, -ENOENT (absent), -errno. */
+static int
+slot_fstat(struct storage *st, uint32_t i, struct stat *sb)
+{
+	int fd, rc;
+
+	rc = slot_acquire(st, i, &fd);
+	if (rc < 0)
+		return rc;
+	if (fstat(fd, sb) < 0)
+		rc = -errno;
+	slot_release(st, i, false);
+	return rc;
+}
+
 int
 storage_slot_info(struct storage *st, uint32_t i,
     struct storage_slot_info *out)
 {
 	struct slot *s;
 	struct stat sb;
-	int fd, rc;
+	int rc;
 
 	if (i >= st->nslots)
 		return -ERANGE;
@@ -820,14 +808,9 @@ storage_slot_info(struct storage *st, uint32_t i,
 	out->pad = s->pad;
 	if (s->pad)
 		return 0;
-	rc = slot_acquire(st, i, &fd);
+	rc = slot_fstat(st, i, &sb);
 	if (rc == -ENOENT)
 		return 0;
-	if (rc < 0)
-		return rc;
-	if (fstat(fd, &sb) < 0)
-		rc = -errno;
-	slot_release(st, i, false);
 	if (rc < 0)
 		return rc;
 	out->present = true;
@@ -842,19 +825,14 @@ storage_disk_usage(struct storage *st, uint64_t *out)
 {
 	uint64_t total = 0;
 	struct stat sb;
-	int fd, rc;
+	int rc;
 
 	for (uint32_t i = 0; i < st->nslots; i++) {
 		if (st->slots[i].pad)
 			continue;
-		rc = slot_acquire(st, i, &fd);
+		rc = slot_fstat(st, i, &sb);
 		if (rc == -ENOENT)
 			continue;
-		if (rc < 0)
-			return rc;
-		if (fstat(fd, &sb) < 0)
-			rc = -errno;
-		slot_release(st, i, false);
 		if (rc < 0)
 			return rc;
 		total += (uint64_t)sb.st_blocks * 512;

@@ -331,30 +331,44 @@ test_hasher_recheck_missing(void **state)
 	ctx_fini(&c);
 }
 
+/*
+ * A 64 MiB torrent of 16 KiB pieces, all on disk: rechecks that take long
+ * enough to be cancelled.  Returns a todo with every piece set (owned).
+ */
+static uint8_t *
+ctx_init_big(struct ctx *c)
+{
+	static const struct tm_file big[] = {{"big", 64u << 20, 0}};
+	uint8_t *todo;
+
+	memset(c, 0, sizeof(*c));
+	tm_tmpdir(c->dir);
+	c->m = tm_new("big", false, PL, big, 1, 9, &c->data);
+	assert_int_equal(storage_open(c->m, STORAGE_CACHE, c->dir, 0, &c->st),
+	    0);
+	for (uint32_t p = 0; p < c->m->npieces; p++)
+		assert_int_equal(storage_write_piece(c->st, p,
+		    c->data + (uint64_t)p * PL), 0);
+	assert_int_equal(uv_loop_init(&c->loop), 0);
+	assert_int_equal(uv_timer_init(&c->loop, &c->guard), 0);
+	assert_int_equal(uv_timer_start(&c->guard, on_guard, 30000, 0), 0);
+	c->loop_thread = pthread_self();
+	todo = malloc(c->m->npieces / 8);
+	memset(todo, 0xff, c->m->npieces / 8);
+	assert_int_equal(hasher_new(&c->loop, c->m, c->st, 2, 2, &c->h), 0);
+	return todo;
+}
+
 /* Closing during a long recheck cancels it: -ECANCELED, then closed. */
 static void
 test_hasher_close_cancels_recheck(void **state)
 {
-	static const struct tm_file big[] = {{"big", 64u << 20, 0}};
 	struct hasher_check *job;
 	uint8_t *todo;
 	struct ctx c;
 
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	tm_tmpdir(c.dir);
-	c.m = tm_new("big", false, PL, big, 1, 9, &c.data);
-	assert_int_equal(storage_open(c.m, STORAGE_CACHE, c.dir, 0, &c.st), 0);
-	for (uint32_t p = 0; p < c.m->npieces; p++)
-		assert_int_equal(storage_write_piece(c.st, p,
-		    c.data + (uint64_t)p * PL), 0);
-	assert_int_equal(uv_loop_init(&c.loop), 0);
-	assert_int_equal(uv_timer_init(&c.loop, &c.guard), 0);
-	assert_int_equal(uv_timer_start(&c.guard, on_guard, 30000, 0), 0);
-	c.loop_thread = pthread_self();
-	todo = malloc(c.m->npieces / 8);
-	memset(todo, 0xff, c.m->npieces / 8);
-	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
+	todo = ctx_init_big(&c);
 	assert_int_equal(hasher_recheck(c.h, todo, on_checked_quiet, &c,
 	    &job), 0);
 	free(todo);
@@ -391,27 +405,13 @@ on_idle_cancel(uv_idle_t *idle)
 static void
 test_hasher_recheck_cancel(void **state)
 {
-	static const struct tm_file big[] = {{"big", 64u << 20, 0}};
 	struct cancel_ctx cc;
 	uint32_t good = 0, unchecked = 0;
 	uint8_t *todo;
 	struct ctx c;
 
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	tm_tmpdir(c.dir);
-	c.m = tm_new("big", false, PL, big, 1, 9, &c.data);
-	assert_int_equal(storage_open(c.m, STORAGE_CACHE, c.dir, 0, &c.st), 0);
-	for (uint32_t p = 0; p < c.m->npieces; p++)
-		assert_int_equal(storage_write_piece(c.st, p,
-		    c.data + (uint64_t)p * PL), 0);
-	assert_int_equal(uv_loop_init(&c.loop), 0);
-	assert_int_equal(uv_timer_init(&c.loop, &c.guard), 0);
-	assert_int_equal(uv_timer_start(&c.guard, on_guard, 30000, 0), 0);
-	c.loop_thread = pthread_self();
-	todo = malloc(c.m->npieces / 8);
-	memset(todo, 0xff, c.m->npieces / 8);
-	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
+	todo = ctx_init_big(&c);
 	assert_int_equal(hasher_recheck(c.h, todo, on_checked, &c, &cc.job),
 	    0);
 	free(todo);

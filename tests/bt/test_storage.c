@@ -208,6 +208,28 @@ test_storage_download_single(void **state)
 	free(data);
 }
 
+/* A file outside the store that a planted symlink points to. */
+static void
+make_victim(const char *dir, char *out, size_t outsz)
+{
+	FILE *fp;
+
+	snprintf(out, outsz, "%s/victim", dir);
+	fp = fopen(out, "w");
+	assert_non_null(fp);
+	fputs("precious", fp);
+	fclose(fp);
+}
+
+static void
+assert_victim_intact(const char *victim)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_size, 8);
+}
+
 /* A symlink planted inside DIR/NAME is refused, not followed. */
 static void
 test_storage_symlink_dir_refused(void **state)
@@ -247,13 +269,8 @@ test_storage_symlink_file_refused(void **state)
 	struct fixture *f = *state;
 	char victim[PATH_MAX], top[PATH_MAX], link[PATH_MAX];
 	struct storage *st;
-	struct stat sb;
-	FILE *fp;
 
-	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
-	fp = fopen(victim, "w");
-	fputs("precious", fp);
-	fclose(fp);
+	make_victim(f->dir, victim, sizeof(victim));
 	snprintf(top, sizeof(top), "%s/dl", f->dir);
 	assert_int_equal(mkdir(top, 0755), 0);
 	snprintf(link, sizeof(link), "%s/dl/top", f->dir);
@@ -263,8 +280,7 @@ test_storage_symlink_file_refused(void **state)
 
 	assert_int_equal(storage_open(f->m, STORAGE_DOWNLOAD, top, 0, &st),
 	    -ELOOP);
-	assert_int_equal(stat(victim, &sb), 0);
-	assert_int_equal(sb.st_size, 8);
+	assert_victim_intact(victim);
 
 	/* DIR/NAME itself a symlink to elsewhere: refused too. */
 	assert_int_equal(unlink(link), 0);
@@ -282,14 +298,9 @@ test_storage_cache_symlinks_refused(void **state)
 	struct fixture *f = *state;
 	char root[256], path[PATH_MAX], victim[PATH_MAX], hex[41];
 	struct storage *st;
-	struct stat sb;
-	FILE *fp;
 
 	snprintf(root, sizeof(root), "%s/cache", f->dir);
-	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
-	fp = fopen(victim, "w");
-	fputs("precious", fp);
-	fclose(fp);
+	make_victim(f->dir, victim, sizeof(victim));
 	hex_encode(f->m->info_hash, 20, hex);
 	snprintf(path, sizeof(path), "%s/%s", root, hex);
 	assert_int_equal(storage_mkdir_p(path, 0700), 0);
@@ -297,8 +308,7 @@ test_storage_cache_symlinks_refused(void **state)
 	assert_int_equal(symlink(victim, path), 0);
 	assert_int_equal(storage_open(f->m, STORAGE_CACHE, root, 0, &st),
 	    -ELOOP);
-	assert_int_equal(stat(victim, &sb), 0);
-	assert_int_equal(sb.st_size, 8);
+	assert_victim_intact(victim);
 
 	snprintf(path, sizeof(path), "%s/%s", root, hex);
 	tm_rmrf(path);
