@@ -2,9 +2,10 @@
  * hasher: see hasher.h.
  *
  * One mutex guards the work queue, the done queue, the recheck cursor and
- * the buffer pool; it is never held across hashing, I/O or a wake-up.  Workers sleep
- * on a condition variable; the loop is woken with uv_async_send(), which
- * coalesces, so on_async() drains everything that is there.
+ * the buffer pool; it is never held across hashing, I/O or a wake-up.
+ * Workers sleep on a condition variable; the loop is woken with
+ * uv_async_send(), which coalesces, so on_async() drains everything that
+ * is there.
  *
  * A recheck is not queued as one item per piece (2^21 of them): the job
  * keeps a cursor into its todo bitfield and each idle worker claims the
@@ -282,7 +283,7 @@ on_async(uv_async_t *async)
 		check_free(done_check);
 	}
 	if (all_exited && !h->joined) {
-		/* Every worker has left its loop: a join waits a moment at most. */
+		/* Every worker has left its loop: joins wait a moment. */
 		for (unsigned i = 0; i < h->nthreads; i++)
 			pthread_join(h->threads[i], NULL);
 		h->joined = true;

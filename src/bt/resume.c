@@ -73,6 +73,12 @@ piece_range(const struct metainfo *m, uint64_t off, uint64_t len,
 
 /* --- encoding --- */
 
+static uint32_t
+layout_code(const struct storage *st)
+{
+	return storage_layout(st) == STORAGE_CACHE ? 0 : 1;
+}
+
 static void
 encode_slot(uint8_t *p, const struct storage_slot_info *si)
 {
@@ -101,7 +107,7 @@ encode(const struct metainfo *m, struct storage *st, const uint8_t *have,
 		return -ENOMEM;
 	memcpy(r, MAGIC, 8);
 	be32_put(r + 8, RESUME_VERSION);
-	be32_put(r + 12, storage_layout(st) == STORAGE_CACHE ? 0 : 1);
+	be32_put(r + 12, layout_code(st));
 	memcpy(r + 16, m->info_hash, 20);
 	be32_put(r + 36, m->piece_len);
 	be32_put(r + 40, m->npieces);
@@ -188,7 +194,7 @@ check_header(const uint8_t *r, size_t len, const struct metainfo *m,
 	    memcmp(md, r + len - SHA1_LEN, SHA1_LEN) != 0)
 		return -EBADMSG;
 	if (be32_get(r + 8) != RESUME_VERSION ||
-	    be32_get(r + 12) != (storage_layout(st) == STORAGE_CACHE ? 0u : 1u) ||
+	    be32_get(r + 12) != layout_code(st) ||
 	    memcmp(r + 16, m->info_hash, 20) != 0 ||
 	    be32_get(r + 36) != m->piece_len ||
 	    be32_get(r + 40) != m->npieces || be64_get(r + 44) != m->total ||

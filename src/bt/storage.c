@@ -57,7 +57,7 @@ struct storage {
 	enum storage_layout	 layout;
 	unsigned		 flags;
 	char			*path;		/* owned */
-	int			 root_fd;	/* DIR, DIR/NAME or <root>/<hex> */
+	int			 root_fd;	/* DIR, DIR/NAME, root/hex */
 	struct slot		*slots;		/* owned */
 	uint32_t		 nslots;
 	uint32_t		 max_open;
@@ -437,8 +437,8 @@ open_cap(void)
 	struct rlimit rl;
 	uint64_t cap = STORAGE_MAX_OPEN;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 4 < cap)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < cap)
 		cap = rl.rlim_cur / 4;
 	return cap < 8 ? 8 : (uint32_t)cap;
 }

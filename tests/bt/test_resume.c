@@ -204,8 +204,8 @@ test_resume_bad_records(void **state)
 		{8, "\0\0\0\2", 4, true, -1, -ESTALE},	/* version */
 		{12, "\0\0\0\7", 4, true, -1, -ESTALE},	/* layout */
 		{16, (const char *)other_hash, 20, true, -1, -ESTALE},
-		{36, "\0\0\x80\0", 4, true, -1, -ESTALE},	/* piece length */
-		{40, "\0\0\0\x0b", 4, true, -1, -ESTALE},	/* piece count */
+		{36, "\0\0\x80\0", 4, true, -1, -ESTALE},	/* piece len */
+		{40, "\0\0\0\x0b", 4, true, -1, -ESTALE},	/* pieces */
 		{52, "\0\0\0\2", 4, true, -1, -ESTALE},	/* slot count */
 	};
 

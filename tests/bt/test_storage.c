@@ -124,7 +124,7 @@ test_storage_cache_layout(void **state)
 	snprintf(path, sizeof(path), "%s/a.bin", root);
 	assert_int_equal(stat(path, &sb), -1);
 
-	/* The pad range was never written: a hole from the first whole block. */
+	/* The pad range was never written: a hole from its first block. */
 	snprintf(path, sizeof(path), "%s/%s/data", root, hex);
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
@@ -477,7 +477,8 @@ test_storage_map_spans(void **state)
 	assert_true(sp[2].fd >= 0);
 	assert_int_equal(sp[2].file_off, 0);
 	assert_int_equal(sp[2].len, 15000 - 1000 - 12768);
-	assert_int_equal(pread(sp[2].fd, buf, sp[2].len, 0), (ssize_t)sp[2].len);
+	assert_int_equal(pread(sp[2].fd, buf, sp[2].len, 0),
+	    (ssize_t)sp[2].len);
 	assert_memory_equal(buf, f->data + 32768, sp[2].len);
 	storage_unmap(st, sp, (unsigned)n);
 	/* max limits the spans: a prefix of the range. */
@@ -673,7 +674,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_storage_map_spans,
 		    setup_multi, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_storage_discard_and_data_ranges, setup_multi, teardown),
+		    test_storage_discard_and_data_ranges, setup_multi,
+		    teardown),
 		cmocka_unit_test(test_storage_fd_pool_threads),
 		cmocka_unit_test(test_storage_default_cache_root),
 	};

@@ -63,7 +63,8 @@ setup(void **state)
 	for (size_t i = 0; i < NSRC; i++) {
 		FILE *fp;
 
-		snprintf(path, sizeof(path), "%s/src/%s", tmp, src_files[i].path);
+		snprintf(path, sizeof(path), "%s/src/%s", tmp,
+		    src_files[i].path);
 		snprintf(dir, sizeof(dir), "%s", path);
 		*strrchr(dir, '/') = '\0';
 		run("mkdir -p '%s'", dir);
