@@ -597,7 +597,8 @@ resume_default_path(const char *cache_root, const struct metainfo *m,
 
 int
 resume_report(const struct metainfo *m, struct storage *st,
-    const uint8_t *have, struct resume_file_report *out)
+    const uint8_t *have, const uint8_t *result,
+    struct resume_file_report *out)
 {
 	uint32_t nslots = storage_nslots(st), first, last;
 	struct storage_slot_info si;
@@ -621,8 +622,11 @@ resume_report(const struct metainfo *m, struct storage *st,
 			uint64_t ps = (uint64_t)k * m->piece_len;
 			uint64_t pe = ps + m->piece_len, lo, hi;
 
-			if (!bit_get(have, k))
+			if (!bit_get(have, k)) {
+				if (result != NULL && result[k] == HASHER_BAD)
+					f->pieces_bad++;
 				continue;
+			}
 			lo = ps > si.off ? ps : si.off;
 			hi = pe < si.off + si.size ? pe : si.off + si.size;
 			f->pieces_good++;

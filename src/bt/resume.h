@@ -130,11 +130,16 @@ struct resume_file_report {
 	bool		 size_ok;	/* with its expected size */
 	uint32_t	 pieces;	/* pieces touching it */
 	uint32_t	 pieces_good;	/* of those, verified */
+	uint32_t	 pieces_bad;	/* of those, present with wrong data */
 	uint64_t	 bytes_good;	/* its bytes inside verified pieces */
 };
 
-/* Fill out[storage_nslots(st)].  Returns 0 or -errno. */
+/*
+ * Fill out[storage_nslots(st)].  result (a recheck's, may be NULL) lets
+ * pieces_bad tell wrong data from missing data.  Returns 0 or -errno.
+ */
 int	resume_report(const struct metainfo *meta, struct storage *st,
-	    const uint8_t *have, struct resume_file_report *out);
+	    const uint8_t *have, const uint8_t *result,
+	    struct resume_file_report *out);
 
 #endif /* VTFS_BT_RESUME_H */

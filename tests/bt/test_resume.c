@@ -437,7 +437,7 @@ test_resume_report(void **state)
 {
 	struct fx *f = *state;
 	struct resume_file_report rep[NFILES];
-	uint8_t have[2] = {0};
+	uint8_t have[2] = {0}, result[10] = {0};
 	char path[PATH_MAX];
 
 	put(f, 0, have);
@@ -448,12 +448,17 @@ test_resume_report(void **state)
 	assert_int_equal(truncate(path, 5), 0);
 	assert_int_equal(storage_open(f->m, f->layout, f->dir,
 	    STORAGE_RDONLY, &f->st), 0);
-	assert_int_equal(resume_report(f->m, f->st, have, rep), 0);
+	result[1] = HASHER_GOOD;
+	result[2] = HASHER_BAD;
+	result[5] = HASHER_MISSING;
+	result[6] = HASHER_BAD;
+	assert_int_equal(resume_report(f->m, f->st, have, result, rep), 0);
 	/* a: 3 pieces, 0-1 good = 32768 of its 40000 bytes. */
 	assert_true(rep[0].present && rep[0].size_ok);
 	assert_int_equal(rep[0].pieces, 3);
 	assert_int_equal(rep[0].pieces_good, 2);
 	assert_int_equal(rep[0].bytes_good, 32768);
+	assert_int_equal(rep[0].pieces_bad, 1);
 	assert_true(rep[1].pad);
 	/* b at [49152, 79152): piece 4 is [65536, 81920). */
 	assert_int_equal(rep[2].pieces, 2);
@@ -464,6 +469,8 @@ test_resume_report(void **state)
 	assert_true(rep[4].present);
 	assert_false(rep[4].size_ok);
 	assert_int_equal(rep[4].bytes_good, 81920 - 79152);
+	assert_int_equal(rep[4].pieces_bad, 1);		/* 6; 5 is missing */
+	assert_int_equal(rep[2].pieces_bad, 0);
 }
 
 static void
