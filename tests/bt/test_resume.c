@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "base/bytes.h"
 #include "bt/hasher.h"
@@ -432,6 +434,62 @@ test_resume_kill_cache(void **state)
 	kill_and_resume(*state);
 }
 
+/*
+ * A real kill -9: a child process writes pieces in order, saving the
+ * record every 3 pieces and telling us each piece it has written; we
+ * SIGKILL it mid-way.  Record + recheck must trust every piece it wrote
+ * and nothing it did not.
+ */
+static void
+test_resume_sigkill(void **state)
+{
+	struct fx *f = *state;
+	struct resume_plan p;
+	uint8_t got[10] = {0};
+	int fds[2], status, n = 0;
+	uint8_t piece;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t have[2] = {0};
+
+		close(fds[0]);
+		for (uint32_t i = 0; i < 10; i++) {
+			put(f, i, have);
+			piece = (uint8_t)i;
+			if (write(fds[1], &piece, 1) != 1)
+				_exit(1);
+			if (i % 3 == 2 && resume_save(f->rec, f->m, f->st,
+			    have) != 0)
+				_exit(1);
+			if (i == 6)
+				pause();	/* killed here */
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	while (n < 7 && read(fds[0], &piece, 1) == 1) {
+		got[piece] = 1;
+		n++;
+	}
+	assert_int_equal(n, 7);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	close(fds[0]);
+
+	reopen(f);
+	assert_int_equal(resume_load(f->rec, f->m, f->st, 0, &p), 0);
+	assert_int_equal(p.record, 0);
+	recheck(f, &p);
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(bit(p.have, i), got[i]);
+	resume_plan_fini(&p);
+}
+
 static void
 test_resume_report(void **state)
 {
@@ -544,6 +602,7 @@ main(void)
 		    setup_dl, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_kill_cache,
 		    setup_cache, teardown),
+		BOTH(test_resume_sigkill),
 		cmocka_unit_test_setup_teardown(test_resume_report, setup_dl,
 		    teardown),
 		BOTH(test_resume_save_async),
