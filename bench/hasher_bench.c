@@ -17,6 +17,7 @@
 
 #include <uv.h>
 
+#include "base/bitfield.h"
 #include "base/clock.h"
 #include "base/sha.h"
 #include "bt/hasher.h"
@@ -92,7 +93,8 @@ main(int argc, char **argv)
 	unsigned nthreads = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
 	struct bench b;
 	uint64_t s = 88172645463325252ull, t0, t1, t2;
-	uint8_t *todo, *rbuf;
+	struct bitfield todo;
+	uint8_t *rbuf;
 	uv_loop_t loop;
 
 	if (argc < 2) {
@@ -145,11 +147,12 @@ main(int argc, char **argv)
 	    (unsigned long long)mib, pkib, mbps(b.m.total, t1 - t0),
 	    (double)(t2 - t1) / 1e9, mbps(b.m.total, t2 - t0), b.bad);
 
-	todo = malloc(b.m.npieces / 8 + 1);
-	memset(todo, 0xff, b.m.npieces / 8 + 1);
+	if (bitfield_init(&todo, b.m.npieces) != 0)
+		return 1;
+	bitfield_set_all(&todo);
 	t0 = clock_now_ns();
 	if (hasher_new(&loop, &b.m, b.st, nthreads, 16, &b.h) != 0 ||
-	    hasher_recheck(b.h, todo, on_checked, &b, NULL) != 0)
+	    hasher_recheck(b.h, &todo, on_checked, &b, NULL) != 0)
 		return 1;
 	uv_run(&loop, UV_RUN_DEFAULT);
 	t1 = clock_now_ns();
@@ -168,7 +171,7 @@ main(int argc, char **argv)
 	uv_loop_close(&loop);
 	storage_close_and_remove(b.st);
 	free(rbuf);
-	free(todo);
+	bitfield_fini(&todo);
 	for (int i = 0; i < NTPL; i++)
 		free(b.tpl[i]);
 	free(b.m.pieces);

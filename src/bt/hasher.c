@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bitfield.h"
 #include "base/sha.h"
 #include "bt/metainfo.h"
 #include "bt/storage.h"
@@ -42,7 +43,7 @@ struct job {
 
 struct hasher_check {
 	struct hasher	*h;
-	uint8_t		*todo;		/* owned: bitfield, BEP 3 order */
+	struct bitfield	 todo;		/* owned copy */
 	uint8_t		*result;	/* owned: npieces bytes */
 	uint32_t	 cursor;	/* protected by h->lock */
 	uint32_t	 inflight;	/* protected by h->lock */
@@ -79,12 +80,6 @@ struct hasher {
 	void			*close_arg;
 	bool			 joined;	/* loop thread only */
 };
-
-static bool
-bit_get(const uint8_t *bits, uint32_t i)
-{
-	return bits[i >> 3] & (0x80u >> (i & 7));
-}
 
 static bool
 hash_ok(const struct metainfo *m, uint32_t piece, const uint8_t *buf)
@@ -129,8 +124,7 @@ check_claim_locked(struct hasher_check *c, uint32_t npieces, uint32_t *out)
 {
 	if (c->cancel)
 		return false;
-	while (c->cursor < npieces && !bit_get(c->todo, c->cursor))
-		c->cursor++;
+	c->cursor = bitfield_next_set(&c->todo, c->cursor);
 	if (c->cursor >= npieces)
 		return false;
 	*out = c->cursor++;
@@ -151,8 +145,7 @@ check_maybe_finish_locked(struct hasher *h, struct hasher_check *c)
 	if (c->finished || c->inflight > 0)
 		return false;
 	/* Skip what is not to do, so a todo ending early finishes too. */
-	while (c->cursor < n && !bit_get(c->todo, c->cursor))
-		c->cursor++;
+	c->cursor = bitfield_next_set(&c->todo, c->cursor);
 	if (!c->cancel && c->cursor < n)
 		return false;
 	c->finished = true;
@@ -249,7 +242,7 @@ on_closed(uv_handle_t *handle)
 static void
 check_free(struct hasher_check *c)
 {
-	free(c->todo);
+	bitfield_fini(&c->todo);
 	free(c->result);
 	free(c);
 }
@@ -449,27 +442,25 @@ hasher_submit(struct hasher *h, uint32_t piece, uint8_t *buf,
 }
 
 int
-hasher_recheck(struct hasher *h, const uint8_t *todo, hasher_check_cb *cb,
-    void *arg, struct hasher_check **out)
+hasher_recheck(struct hasher *h, const struct bitfield *todo,
+    hasher_check_cb *cb, void *arg, struct hasher_check **out)
 {
-	uint32_t n = h->meta->npieces;
-	size_t nbytes = ((size_t)n + 7) / 8;
+	uint32_t n = h->meta->npieces, i;
 	struct hasher_check *c;
 	bool done;
 
+	if (todo->nbits != n)
+		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	c->todo = malloc(nbytes);
 	c->result = calloc(n, 1);
-	if (c->todo == NULL || c->result == NULL) {
+	if (c->result == NULL || bitfield_copy(&c->todo, todo) < 0) {
 		check_free(c);
 		return -ENOMEM;
 	}
-	memcpy(c->todo, todo, nbytes);
-	for (uint32_t i = 0; i < n; i++)
-		if (bit_get(todo, i))
-			c->total_bytes += meta_piece_size(h->meta, i);
+	BITFIELD_FOREACH_SET(todo, i)
+		c->total_bytes += meta_piece_size(h->meta, i);
 	c->h = h;
 	c->cb = cb;
 	c->arg = arg;

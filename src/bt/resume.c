@@ -1,10 +1,4 @@
-/*
- * resume: see resume.h for the format and the trust rules.
- *
- * The bitfield helpers below are a stop-gap until base/bitfield lands; the
- * bit order is BEP 3's (piece 0 is the high bit of byte 0), the same as the
- * wire's, so a bitfield module's raw bytes can be handed over unchanged.
- */
+/* resume: see resume.h for the format and the trust rules. */
 #include "bt/resume.h"
 
 #include <errno.h>
@@ -17,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bitfield.h"
 #include "base/bytes.h"
 #include "base/sha.h"
 #include "bt/hasher.h"
@@ -32,33 +27,9 @@
 #define SLOT_PRESENT	1u
 
 static size_t
-bits_len(uint32_t n)
-{
-	return ((size_t)n + 7) / 8;
-}
-
-static bool
-bit_get(const uint8_t *b, uint32_t i)
-{
-	return b[i >> 3] & (0x80u >> (i & 7));
-}
-
-static void
-bit_set(uint8_t *b, uint32_t i)
-{
-	b[i >> 3] |= (uint8_t)(0x80u >> (i & 7));
-}
-
-static void
-bit_clear(uint8_t *b, uint32_t i)
-{
-	b[i >> 3] &= (uint8_t)~(0x80u >> (i & 7));
-}
-
-static size_t
 record_len(const struct metainfo *m, uint32_t nslots)
 {
-	return HDR_LEN + (size_t)nslots * SLOT_LEN + bits_len(m->npieces) +
+	return HDR_LEN + (size_t)nslots * SLOT_LEN + bitfield_bytes(m->npieces) +
 	    SHA1_LEN;
 }
 
@@ -93,11 +64,11 @@ encode_slot(uint8_t *p, const struct storage_slot_info *si)
 }
 
 static int
-encode(const struct metainfo *m, struct storage *st, const uint8_t *have,
-    uint8_t **out, size_t *outlen)
+encode(const struct metainfo *m, struct storage *st,
+    const struct bitfield *have, uint8_t **out, size_t *outlen)
 {
 	uint32_t nslots = storage_nslots(st);
-	size_t len = record_len(m, nslots), nb = bits_len(m->npieces);
+	size_t len = record_len(m, nslots);
 	struct storage_slot_info si;
 	uint8_t *r, *p;
 	int rc;
@@ -123,10 +94,7 @@ encode(const struct metainfo *m, struct storage *st, const uint8_t *have,
 		}
 		encode_slot(p, &si);
 	}
-	memcpy(p, have, nb);
-	/* Spare bits are zero in a record, whatever the caller's were. */
-	if (m->npieces % 8 != 0)
-		p[nb - 1] &= (uint8_t)(0xff00u >> (m->npieces % 8));
+	bitfield_to_wire(have, p);
 	sha1(r, len - SHA1_LEN, r + len - SHA1_LEN);
 	*out = r;
 	*outlen = len;
@@ -187,7 +155,6 @@ check_header(const uint8_t *r, size_t len, const struct metainfo *m,
     struct storage *st)
 {
 	uint8_t md[SHA1_LEN];
-	const uint8_t *bits = r + len - SHA1_LEN - bits_len(m->npieces);
 
 	sha1(r, len - SHA1_LEN, md);
 	if (memcmp(r, MAGIC, 8) != 0 ||
@@ -200,9 +167,6 @@ check_header(const uint8_t *r, size_t len, const struct metainfo *m,
 	    be32_get(r + 40) != m->npieces || be64_get(r + 44) != m->total ||
 	    be32_get(r + 52) != storage_nslots(st))
 		return -ESTALE;
-	if (m->npieces % 8 != 0 &&
-	    (bits[bits_len(m->npieces) - 1] & (0xffu >> (m->npieces % 8))))
-		return -EBADMSG;
 	return 0;
 }
 
@@ -230,7 +194,7 @@ drop_stale(const uint8_t *r, const struct metainfo *m, struct storage *st,
 		plan->nstale++;
 		piece_range(m, si.off, si.size, &first, &last);
 		for (uint32_t k = first; k <= last; k++)
-			bit_clear(plan->have, k);
+			bitfield_clear(&plan->have, k);
 	}
 	return 0;
 }
@@ -317,12 +281,9 @@ plan_check(const struct metainfo *m, struct storage *st, bool all,
 	for (uint32_t k = 0; k < m->npieces; k++) {
 		uint32_t size = meta_piece_size(m, k);
 
-		if (bit_get(plan->have, k)) {
-			plan->nhave++;
-		} else if (all || dc.covered[k] == size) {
-			bit_set(plan->check, k);
-			plan->ncheck++;
-		}
+		if (!bitfield_test(&plan->have, k) &&
+		    (all || dc.covered[k] == size))
+			bitfield_set(&plan->check, k);
 	}
 	free(dc.covered);
 	return 0;
@@ -332,17 +293,16 @@ int
 resume_load(const char *path, const struct metainfo *m, struct storage *st,
     unsigned flags, struct resume_plan *plan)
 {
-	size_t nb = bits_len(m->npieces), len;
+	size_t nb = bitfield_bytes(m->npieces), len;
 	uint8_t *r = NULL;
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
-	plan->have = calloc(1, nb);
-	plan->check = calloc(1, nb);
-	if (plan->have == NULL || plan->check == NULL) {
-		rc = -ENOMEM;
+	rc = bitfield_init(&plan->have, m->npieces);
+	if (rc == 0)
+		rc = bitfield_init(&plan->check, m->npieces);
+	if (rc < 0)
 		goto out;
-	}
 	len = record_len(m, storage_nslots(st));
 	if (flags & RESUME_FORCE_CHECK)
 		plan->record = -ECANCELED;
@@ -356,8 +316,10 @@ resume_load(const char *path, const struct metainfo *m, struct storage *st,
 	}
 	if (plan->record == 0)
 		plan->record = check_header(r, len, m, st);
+	if (plan->record == 0)
+		plan->record = bitfield_from_wire(&plan->have,
+		    r + len - SHA1_LEN - nb, nb);
 	if (plan->record == 0) {
-		memcpy(plan->have, r + len - SHA1_LEN - nb, nb);
 		rc = drop_stale(r, m, st, plan);
 		if (rc < 0)
 			goto out;
@@ -383,13 +345,12 @@ out:
 void
 resume_plan_fini(struct resume_plan *plan)
 {
-	free(plan->have);
-	free(plan->check);
-	plan->have = plan->check = NULL;
+	bitfield_fini(&plan->have);
+	bitfield_fini(&plan->check);
 }
 
 uint32_t
-resume_apply_check(const struct metainfo *m, uint8_t *have,
+resume_apply_check(const struct metainfo *m, struct bitfield *have,
     const uint8_t *result)
 {
 	uint32_t good = 0;
@@ -397,12 +358,12 @@ resume_apply_check(const struct metainfo *m, uint8_t *have,
 	for (uint32_t k = 0; k < m->npieces; k++) {
 		switch (result[k]) {
 		case HASHER_GOOD:
-			bit_set(have, k);
+			bitfield_set(have, k);
 			good++;
 			break;
 		case HASHER_BAD:
 		case HASHER_MISSING:
-			bit_clear(have, k);
+			bitfield_clear(have, k);
 			break;
 		default:
 			break;
@@ -452,7 +413,7 @@ parent_dir(const char *path, char *out, size_t outsz)
 
 int
 resume_save(const char *path, const struct metainfo *m, struct storage *st,
-    const uint8_t *have)
+    const struct bitfield *have)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	uint8_t *r = NULL;
@@ -510,7 +471,7 @@ struct save_req {
 	char			*path;		/* owned */
 	const struct metainfo	*meta;		/* borrowed */
 	struct storage		*st;		/* borrowed */
-	uint8_t			*have;		/* owned copy */
+	struct bitfield		 have;		/* owned copy */
 	int			 status;
 	resume_saved_cb		*cb;
 	void			*arg;
@@ -521,7 +482,7 @@ save_work(uv_work_t *w)
 {
 	struct save_req *q = w->data;
 
-	q->status = resume_save(q->path, q->meta, q->st, q->have);
+	q->status = resume_save(q->path, q->meta, q->st, &q->have);
 }
 
 static void
@@ -532,16 +493,15 @@ save_done(uv_work_t *w, int status)
 	if (q->cb != NULL)
 		q->cb(q->arg, status < 0 ? status : q->status);
 	free(q->path);
-	free(q->have);
+	bitfield_fini(&q->have);
 	free(q);
 }
 
 int
 resume_save_async(uv_loop_t *loop, const char *path,
-    const struct metainfo *m, struct storage *st, const uint8_t *have,
-    resume_saved_cb *cb, void *arg)
+    const struct metainfo *m, struct storage *st,
+    const struct bitfield *have, resume_saved_cb *cb, void *arg)
 {
-	size_t nb = bits_len(m->npieces);
 	struct save_req *q;
 	int rc;
 
@@ -549,12 +509,10 @@ resume_save_async(uv_loop_t *loop, const char *path,
 	if (q == NULL)
 		return -ENOMEM;
 	q->path = strdup(path);
-	q->have = malloc(nb);
-	if (q->path == NULL || q->have == NULL) {
+	if (q->path == NULL || bitfield_copy(&q->have, have) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	memcpy(q->have, have, nb);
 	q->meta = m;
 	q->st = st;
 	q->cb = cb;
@@ -566,7 +524,7 @@ resume_save_async(uv_loop_t *loop, const char *path,
 	return 0;
 fail:
 	free(q->path);
-	free(q->have);
+	bitfield_fini(&q->have);
 	free(q);
 	return rc;
 }
@@ -597,7 +555,7 @@ resume_default_path(const char *cache_root, const struct metainfo *m,
 
 int
 resume_report(const struct metainfo *m, struct storage *st,
-    const uint8_t *have, const uint8_t *result,
+    const struct bitfield *have, const uint8_t *result,
     struct resume_file_report *out)
 {
 	uint32_t nslots = storage_nslots(st), first, last;
@@ -622,7 +580,7 @@ resume_report(const struct metainfo *m, struct storage *st,
 			uint64_t ps = (uint64_t)k * m->piece_len;
 			uint64_t pe = ps + m->piece_len, lo, hi;
 
-			if (!bit_get(have, k)) {
+			if (!bitfield_test(have, k)) {
 				if (result != NULL && result[k] == HASHER_BAD)
 					f->pieces_bad++;
 				continue;

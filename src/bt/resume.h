@@ -51,6 +51,8 @@
 
 #include <uv.h>
 
+#include "base/bitfield.h"
+
 struct metainfo;
 struct storage;
 
@@ -63,10 +65,8 @@ enum resume_flags {
 
 /* What resume_load() decided. */
 struct resume_plan {
-	uint8_t		*have;		/* owned: trusted pieces (bitfield) */
-	uint8_t		*check;		/* owned: pieces to recheck */
-	uint32_t	 nhave;
-	uint32_t	 ncheck;
+	struct bitfield	 have;		/* owned: trusted pieces */
+	struct bitfield	 check;		/* owned: pieces to recheck */
 	/*
 	 * The record: 0 used, -ENOENT none, -EBADMSG corrupt or truncated,
 	 * -ESTALE for another torrent or geometry, -ECANCELED ignored
@@ -90,8 +90,8 @@ void	resume_plan_fini(struct resume_plan *);
  * Fold a recheck's result (enum hasher_result per piece) into have: GOOD
  * sets the bit, BAD and MISSING clear it.  Returns how many were GOOD.
  */
-uint32_t resume_apply_check(const struct metainfo *meta, uint8_t *have,
-	    const uint8_t *result);
+uint32_t resume_apply_check(const struct metainfo *meta,
+	    struct bitfield *have, const uint8_t *result);
 
 /*
  * Make the data durable (storage_sync()), then write the record for have
@@ -99,7 +99,7 @@ uint32_t resume_apply_check(const struct metainfo *meta, uint8_t *have,
  * per path at a time.  Returns 0 or -errno.
  */
 int	resume_save(const char *path, const struct metainfo *meta,
-	    struct storage *st, const uint8_t *have);
+	    struct storage *st, const struct bitfield *have);
 
 typedef void	resume_saved_cb(void *arg, int status);
 /*
@@ -109,7 +109,7 @@ typedef void	resume_saved_cb(void *arg, int status);
  */
 int	resume_save_async(uv_loop_t *loop, const char *path,
 	    const struct metainfo *meta, struct storage *st,
-	    const uint8_t *have, resume_saved_cb *cb, void *arg);
+	    const struct bitfield *have, resume_saved_cb *cb, void *arg);
 
 /*
  * The record's usual place: <cache root>/<info-hash hex>/resume for the
@@ -139,7 +139,7 @@ struct resume_file_report {
  * pieces_bad tell wrong data from missing data.  Returns 0 or -errno.
  */
 int	resume_report(const struct metainfo *meta, struct storage *st,
-	    const uint8_t *have, const uint8_t *result,
+	    const struct bitfield *have, const uint8_t *result,
 	    struct resume_file_report *out);
 
 #endif /* VTFS_BT_RESUME_H */

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "base/bitfield.h"
 #include "base/bytes.h"
 #include "bt/hasher.h"
 #include "bt/resume.h"
@@ -41,6 +42,7 @@ struct fx {
 	uint8_t		*data;
 	struct storage	*st;
 	enum storage_layout layout;
+	struct bitfield	 have;		/* what the test wrote and trusts */
 };
 
 static int
@@ -53,6 +55,7 @@ setup(void **state, enum storage_layout layout)
 	f->layout = layout;
 	snprintf(f->rec, sizeof(f->rec), "%s/state/resume", f->dir);
 	assert_int_equal(storage_open(f->m, layout, f->dir, 0, &f->st), 0);
+	assert_int_equal(bitfield_init(&f->have, f->m->npieces), 0);
 	*state = f;
 	return 0;
 }
@@ -75,6 +78,7 @@ teardown(void **state)
 	struct fx *f = *state;
 
 	storage_close(f->st);
+	bitfield_fini(&f->have);
 	tm_rmrf(f->dir);
 	tm_free(f->m);
 	free(f->data);
@@ -90,18 +94,18 @@ reopen(struct fx *f)
 }
 
 static void
-put(struct fx *f, uint32_t p, uint8_t *have)
+put(struct fx *f, uint32_t p, struct bitfield *have)
 {
 	assert_int_equal(storage_write_piece(f->st, p,
 	    f->data + (uint64_t)p * PL), 0);
 	if (have != NULL)
-		have[p >> 3] |= (uint8_t)(0x80u >> (p & 7));
+		bitfield_set(have, p);
 }
 
 static bool
-bit(const uint8_t *b, uint32_t i)
+bit(const struct bitfield *b, uint32_t i)
 {
-	return b[i >> 3] & (0x80u >> (i & 7));
+	return bitfield_test(b, i);
 }
 
 /* Expect plan bits: have/check given as strings of '1'/'0' per piece. */
@@ -109,9 +113,9 @@ static void
 expect_plan(const struct resume_plan *p, const char *have, const char *check)
 {
 	for (uint32_t i = 0; have[i] != '\0'; i++) {
-		if (bit(p->have, i) != (have[i] == '1'))
+		if (bit(&p->have, i) != (have[i] == '1'))
 			fail_msg("have bit %u: want %c", i, have[i]);
-		if (bit(p->check, i) != (check[i] == '1'))
+		if (bit(&p->check, i) != (check[i] == '1'))
 			fail_msg("check bit %u: want %c", i, check[i]);
 	}
 }
@@ -120,21 +124,20 @@ static void
 test_resume_round_trip(void **state)
 {
 	struct fx *f = *state;
-	uint8_t have[2] = {0};
 	struct resume_plan p;
 
 	assert_int_equal(f->m->npieces, 10);
-	put(f, 0, have);
-	put(f, 3, have);
-	put(f, 9, have);
-	assert_int_equal(resume_save(f->rec, f->m, f->st, have), 0);
+	put(f, 0, &f->have);
+	put(f, 3, &f->have);
+	put(f, 9, &f->have);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
 	reopen(f);
 	assert_int_equal(resume_load(f->rec, f->m, f->st, 0, &p), 0);
 	assert_int_equal(p.record, 0);
-	assert_int_equal(p.nhave, 3);
-	assert_int_equal(p.ncheck, 0);
+	assert_int_equal(bitfield_count(&p.have), 3);
+	assert_int_equal(bitfield_count(&p.check), 0);
 	assert_int_equal(p.nstale, 0);
-	assert_memory_equal(p.have, have, 2);
+	assert_memory_equal(p.have.bits, f->have.bits, 2);
 	resume_plan_fini(&p);
 	/* No temp file left behind. */
 	char tmp[PATH_MAX + 8];
@@ -155,7 +158,7 @@ test_resume_no_record(void **state)
 	put(f, 7, NULL);
 	assert_int_equal(resume_load(f->rec, f->m, f->st, 0, &p), 0);
 	assert_int_equal(p.record, -ENOENT);
-	assert_int_equal(p.nhave, 0);
+	assert_int_equal(bitfield_count(&p.have), 0);
 	expect_plan(&p, "0000000000", "0100000100");
 	resume_plan_fini(&p);
 }
@@ -186,7 +189,7 @@ static void
 test_resume_bad_records(void **state)
 {
 	struct fx *f = *state;
-	uint8_t have[2] = {0}, save[4096], other_hash[20];
+	uint8_t save[4096], other_hash[20];
 	struct resume_plan p;
 	size_t len = 0;
 	uint8_t *orig;
@@ -212,9 +215,9 @@ test_resume_bad_records(void **state)
 	};
 
 	memset(other_hash, 0xab, sizeof(other_hash));
-	put(f, 0, have);
-	put(f, 4, have);
-	assert_int_equal(resume_save(f->rec, f->m, f->st, have), 0);
+	put(f, 0, &f->have);
+	put(f, 4, &f->have);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
 	orig = tm_slurp(f->rec, &len);
 	assert_true(len < sizeof(save));
 	memcpy(save, orig, len);
@@ -230,7 +233,7 @@ test_resume_bad_records(void **state)
 		if (p.record != cases[i].want)
 			fail_msg("case %zu: record %d, want %d", i, p.record,
 			    cases[i].want);
-		assert_int_equal(p.nhave, 0);
+		assert_int_equal(bitfield_count(&p.have), 0);
 		expect_plan(&p, "0000000000", "1000100000");
 		resume_plan_fini(&p);
 	}
@@ -265,12 +268,11 @@ static void
 test_resume_force_check(void **state)
 {
 	struct fx *f = *state;
-	uint8_t have[2] = {0};
 	struct resume_plan p;
 
-	put(f, 2, have);
-	put(f, 5, have);
-	assert_int_equal(resume_save(f->rec, f->m, f->st, have), 0);
+	put(f, 2, &f->have);
+	put(f, 5, &f->have);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
 	assert_int_equal(resume_load(f->rec, f->m, f->st, RESUME_FORCE_CHECK,
 	    &p), 0);
 	assert_int_equal(p.record, -ECANCELED);
@@ -304,11 +306,11 @@ recheck(struct fx *f, struct resume_plan *p)
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(hasher_new(&loop, f->m, f->st, 2, 2, &r.h), 0);
-	assert_int_equal(hasher_recheck(r.h, p->check, on_checked, &r, NULL),
+	assert_int_equal(hasher_recheck(r.h, &p->check, on_checked, &r, NULL),
 	    0);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
-	resume_apply_check(f->m, p->have, result);
+	resume_apply_check(f->m, &p->have, result);
 }
 
 static void
@@ -324,14 +326,13 @@ static void
 test_resume_mtime_changed(void **state)
 {
 	struct fx *f = *state;
-	uint8_t have[2] = {0};
 	char path[PATH_MAX];
 	struct resume_plan p;
 	int fd;
 
 	for (uint32_t i = 0; i < 10; i++)
-		put(f, i, have);
-	assert_int_equal(resume_save(f->rec, f->m, f->st, have), 0);
+		put(f, i, &f->have);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
 	reopen(f);
 	snprintf(path, sizeof(path), "%s/t/b", f->dir);
 	set_mtime(path, 1000000000);
@@ -345,7 +346,7 @@ test_resume_mtime_changed(void **state)
 	resume_plan_fini(&p);
 
 	/* Now really change b (piece 3): only that piece is lost. */
-	assert_int_equal(resume_save(f->rec, f->m, f->st, have), 0);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
 	reopen(f);
 	fd = open(path, O_WRONLY);
 	assert_int_equal(pwrite(fd, "zz", 2, 100), 2);
@@ -363,13 +364,12 @@ static void
 test_resume_file_deleted(void **state)
 {
 	struct fx *f = *state;
-	uint8_t have[2] = {0};
 	char path[PATH_MAX];
 	struct resume_plan p;
 
 	for (uint32_t i = 0; i < 10; i++)
-		put(f, i, have);
-	assert_int_equal(resume_save(f->rec, f->m, f->st, have), 0);
+		put(f, i, &f->have);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
 	storage_close(f->st);
 	snprintf(path, sizeof(path), "%s/t/a", f->dir);
 	assert_int_equal(unlink(path), 0);
@@ -388,16 +388,15 @@ test_resume_file_deleted(void **state)
 static void
 kill_and_resume(struct fx *f)
 {
-	uint8_t have[2] = {0};
 	struct resume_plan p;
 
-	put(f, 0, have);
-	put(f, 5, have);
-	put(f, 8, have);
-	assert_int_equal(resume_save(f->rec, f->m, f->st, have), 0);
+	put(f, 0, &f->have);
+	put(f, 5, &f->have);
+	put(f, 8, &f->have);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
 	/* After the save: 2 and 6 good; 9 written corrupt. */
-	put(f, 2, have);
-	put(f, 6, have);
+	put(f, 2, &f->have);
+	put(f, 6, &f->have);
 	{
 		uint8_t bad[PL];
 
@@ -412,12 +411,12 @@ kill_and_resume(struct fx *f)
 	assert_int_equal(p.record, 0);
 	/* Pieces with data that are not trusted get rechecked. */
 	for (uint32_t i = 0; i < 10; i++)
-		if (bit(p.check, i))
-			assert_false(bit(p.have, i));
-	assert_true(bit(p.check, 2) && bit(p.check, 6) && bit(p.check, 9));
+		if (bit(&p.check, i))
+			assert_false(bit(&p.have, i));
+	assert_true(bit(&p.check, 2) && bit(&p.check, 6) && bit(&p.check, 9));
 	recheck(f, &p);
 	for (uint32_t i = 0; i < 10; i++)
-		assert_int_equal(bit(p.have, i), i == 0 || i == 2 || i == 5 ||
+		assert_int_equal(bit(&p.have, i), i == 0 || i == 2 || i == 5 ||
 		    i == 6 || i == 8);
 	resume_plan_fini(&p);
 }
@@ -454,16 +453,14 @@ test_resume_sigkill(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		uint8_t have[2] = {0};
-
 		close(fds[0]);
 		for (uint32_t i = 0; i < 10; i++) {
-			put(f, i, have);
+			put(f, i, &f->have);
 			piece = (uint8_t)i;
 			if (write(fds[1], &piece, 1) != 1)
 				_exit(1);
 			if (i % 3 == 2 && resume_save(f->rec, f->m, f->st,
-			    have) != 0)
+			    &f->have) != 0)
 				_exit(1);
 			if (i == 6)
 				pause();	/* killed here */
@@ -486,7 +483,7 @@ test_resume_sigkill(void **state)
 	assert_int_equal(p.record, 0);
 	recheck(f, &p);
 	for (uint32_t i = 0; i < 10; i++)
-		assert_int_equal(bit(p.have, i), got[i]);
+		assert_int_equal(bit(&p.have, i), got[i]);
 	resume_plan_fini(&p);
 }
 
@@ -495,12 +492,12 @@ test_resume_report(void **state)
 {
 	struct fx *f = *state;
 	struct resume_file_report rep[NFILES];
-	uint8_t have[2] = {0}, result[10] = {0};
+	uint8_t result[10] = {0};
 	char path[PATH_MAX];
 
-	put(f, 0, have);
-	put(f, 1, have);
-	put(f, 4, have);	/* end of b, start of c */
+	put(f, 0, &f->have);
+	put(f, 1, &f->have);
+	put(f, 4, &f->have);	/* end of b, start of c */
 	storage_close(f->st);
 	snprintf(path, sizeof(path), "%s/t/c", f->dir);
 	assert_int_equal(truncate(path, 5), 0);
@@ -510,7 +507,7 @@ test_resume_report(void **state)
 	result[2] = HASHER_BAD;
 	result[5] = HASHER_MISSING;
 	result[6] = HASHER_BAD;
-	assert_int_equal(resume_report(f->m, f->st, have, result, rep), 0);
+	assert_int_equal(resume_report(f->m, f->st, &f->have, result, rep), 0);
 	/* a: 3 pieces, 0-1 good = 32768 of its 40000 bytes. */
 	assert_true(rep[0].present && rep[0].size_ok);
 	assert_int_equal(rep[0].pieces, 3);
@@ -543,16 +540,15 @@ static void
 test_resume_save_async(void **state)
 {
 	struct fx *f = *state;
-	uint8_t have[2] = {0};
 	struct resume_plan p;
 	uv_loop_t loop;
 	int status = 1;
 
-	put(f, 6, have);
+	put(f, 6, &f->have);
 	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(resume_save_async(&loop, f->rec, f->m, f->st, have,
-	    on_saved, &status), 0);
-	have[0] = 0xff;		/* the snapshot was taken at the call */
+	assert_int_equal(resume_save_async(&loop, f->rec, f->m, f->st,
+	    &f->have, on_saved, &status), 0);
+	bitfield_set_all(&f->have);	/* the snapshot was taken at the call */
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	assert_int_equal(status, 0);

@@ -188,10 +188,12 @@ check_torrent(const char *torrent, bool want_pads)
 	assert_int_equal(c.nbad, 0);
 	snprintf(rec, sizeof(rec), "%s/state/resume", tmp);
 	{
-		uint8_t all[128];
+		struct bitfield all;
 
-		memset(all, 0xff, sizeof(all));
-		assert_int_equal(resume_save(rec, m, dst, all), 0);
+		assert_int_equal(bitfield_init(&all, m->npieces), 0);
+		bitfield_set_all(&all);
+		assert_int_equal(resume_save(rec, m, dst, &all), 0);
+		bitfield_fini(&all);
 	}
 	storage_close(dst);
 
@@ -207,8 +209,8 @@ check_torrent(const char *torrent, bool want_pads)
 	assert_int_equal(storage_open(m, STORAGE_DOWNLOAD, path, 0, &dst), 0);
 	assert_int_equal(resume_load(rec, m, dst, 0, &plan), 0);
 	assert_int_equal(plan.record, 0);
-	assert_int_equal(plan.nhave, m->npieces);
-	assert_int_equal(plan.ncheck, 0);
+	assert_int_equal(bitfield_count(&plan.have), m->npieces);
+	assert_int_equal(bitfield_count(&plan.check), 0);
 	resume_plan_fini(&plan);
 	storage_close(dst);
 
@@ -216,9 +218,9 @@ check_torrent(const char *torrent, bool want_pads)
 	memset(&c.result, 0, sizeof(c.result));
 	assert_int_equal(resume_load(NULL, m, c.src, RESUME_FORCE_CHECK,
 	    &plan), 0);
-	assert_int_equal(plan.ncheck, m->npieces);
+	assert_int_equal(bitfield_count(&plan.check), m->npieces);
 	assert_int_equal(hasher_new(&loop, m, c.src, 0, 2, &c.h), 0);
-	assert_int_equal(hasher_recheck(c.h, plan.check, on_checked, &c,
+	assert_int_equal(hasher_recheck(c.h, &plan.check, on_checked, &c,
 	    NULL), 0);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_true(c.checked);
