@@ -208,11 +208,13 @@ drop_stale(const uint8_t *r, const struct metainfo *m, struct storage *st,
  */
 struct data_ctx {
 	const struct metainfo	*m;
-	uint32_t		*covered;	/* owned: bytes per piece */
+	uint32_t		*data;	/* owned: data bytes per piece */
+	uint32_t		*pad;	/* owned: pad bytes per piece */
 };
 
+/* Add the bytes of [off, off + len) to count[] of the pieces they are in. */
 static void
-cover(struct data_ctx *d, uint64_t off, uint64_t len)
+cover(struct data_ctx *d, uint32_t *count, uint64_t off, uint64_t len)
 {
 	const struct metainfo *m = d->m;
 	uint32_t first, last;
@@ -226,7 +228,7 @@ cover(struct data_ctx *d, uint64_t off, uint64_t len)
 		uint64_t lo = ps > off ? ps : off;
 		uint64_t hi = pe < off + len ? pe : off + len;
 
-		d->covered[k] += (uint32_t)(hi - lo);
+		count[k] += (uint32_t)(hi - lo);
 	}
 }
 
@@ -250,43 +252,62 @@ on_data_range(void *arg, uint64_t off, uint64_t len)
 		if (fend <= off)
 			continue;
 		if (!(f->attr & META_ATTR_PAD))
-			cover(d, off, hi - off);
+			cover(d, d->data, off, hi - off);
 		off = hi;
 	}
 	return 0;
 }
 
-/* Set in check every piece not in have whose bytes are all on disk. */
+/*
+ * Settle have and check from what is on disk.  A piece is "whole" when
+ * every non-pad byte is data, "absent" when none is.
+ *  - trusted but absent: evicted (punched) after the record's snapshot
+ *    was taken: dropped, whatever the fingerprint says;
+ *  - trusted, not whole, not absent: a filesystem that stores zero
+ *    blocks as holes (ZFS or btrfs with compression): rechecked;
+ *  - untrusted and whole (every piece with all): rechecked.  An untrusted
+ *    piece with only some data is a never-written piece sharing a block
+ *    with a written neighbour: missing.
+ */
 static int
 plan_check(const struct metainfo *m, struct storage *st, bool all,
     struct resume_plan *plan)
 {
-	struct data_ctx dc = {m, NULL};
-	int rc;
+	struct data_ctx dc = {m, NULL, NULL};
+	int rc = -ENOMEM;
 
-	if (!all) {
-		dc.covered = calloc(m->npieces, sizeof(*dc.covered));
-		if (dc.covered == NULL)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < m->nfiles; i++)
-			if (m->files[i].attr & META_ATTR_PAD)
-				cover(&dc, m->files[i].offset,
-				    m->files[i].size);
-		rc = storage_data_ranges(st, on_data_range, &dc);
-		if (rc < 0) {
-			free(dc.covered);
-			return rc;
+	dc.data = calloc(m->npieces, sizeof(*dc.data));
+	dc.pad = calloc(m->npieces, sizeof(*dc.pad));
+	if (dc.data == NULL || dc.pad == NULL)
+		goto out;
+	for (uint32_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].attr & META_ATTR_PAD)
+			cover(&dc, dc.pad, m->files[i].offset,
+			    m->files[i].size);
+	rc = storage_data_ranges(st, on_data_range, &dc);
+	if (rc < 0)
+		goto out;
+	for (uint32_t k = 0; k < m->npieces; k++) {
+		uint32_t want = meta_piece_size(m, k) - dc.pad[k];
+		bool whole = dc.data[k] == want;
+		bool absent = dc.data[k] == 0 && want > 0;
+
+		if (bitfield_test(&plan->have, k)) {
+			if (absent) {
+				bitfield_clear(&plan->have, k);
+			} else if (!whole) {
+				bitfield_clear(&plan->have, k);
+				bitfield_set(&plan->check, k);
+			}
+		} else if (all || whole) {
+			bitfield_set(&plan->check, k);
 		}
 	}
-	for (uint32_t k = 0; k < m->npieces; k++) {
-		uint32_t size = meta_piece_size(m, k);
-
-		if (!bitfield_test(&plan->have, k) &&
-		    (all || dc.covered[k] == size))
-			bitfield_set(&plan->check, k);
-	}
-	free(dc.covered);
-	return 0;
+	rc = 0;
+out:
+	free(dc.data);
+	free(dc.pad);
+	return rc;
 }
 
 int

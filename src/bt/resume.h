@@ -29,13 +29,17 @@
  * disk, get rechecked next time.
  *
  * Trust rules of resume_load(): a piece is trusted when the record is
- * intact, matches the torrent, has its bit set, and every file the piece
- * touches still has the recorded fingerprint.  Every other piece whose
- * bytes are all on disk (no hole: SEEK_DATA/SEEK_HOLE; we write whole
- * pieces, so a piece with a hole was never written by us) is to be
- * rechecked (hasher_recheck()); the rest are missing.  RESUME_FORCE_CHECK
- * ignores the record and rechecks every piece (a sparse file seeded by
- * `--seed` may hold all-zero pieces as holes).
+ * intact, matches the torrent, has its bit set, every file the piece
+ * touches still has the recorded fingerprint, and the piece has no hole.
+ * A trusted piece that is all hole was evicted while a save was running
+ * (the file's mtime then recorded after the eviction): dropped.  A trusted
+ * piece with some hole is rechecked (filesystems that store zero blocks as
+ * holes).  An untrusted piece whose bytes are all on disk (SEEK_DATA/
+ * SEEK_HOLE) is rechecked (hasher_recheck()); the rest are missing (we
+ * write whole pieces: a piece with a hole was never written by us, it
+ * merely shares a block with a neighbour).  RESUME_FORCE_CHECK ignores the
+ * record and rechecks every piece (a sparse file seeded by `--seed` may
+ * hold all-zero pieces as holes).
  *
  * Threads: resume_load(), resume_save() and resume_report() do blocking
  * I/O (fsync): worker threads or start-up, never the network thread.

@@ -359,6 +359,47 @@ test_resume_mtime_changed(void **state)
 	resume_plan_fini(&p);
 }
 
+/*
+ * Cache pieces punched after the record's snapshot, with the mtime the
+ * record holds (the save stat'ed the file after the eviction, or within
+ * the same clock tick): a piece that is all hole is dropped, one with a
+ * hole inside is rechecked (and here fails: its bytes were not zeros).
+ */
+static void
+test_resume_evicted_during_save(void **state)
+{
+	struct fx *f = *state;
+	struct storage_slot_info si;
+	struct timespec ts[2];
+	char path[PATH_MAX], hex[41];
+	struct resume_plan p;
+	int fd;
+
+	for (uint32_t i = 0; i < 10; i++)
+		put(f, i, &f->have);
+	assert_int_equal(resume_save(f->rec, f->m, f->st, &f->have), 0);
+	assert_int_equal(storage_slot_info(f->st, 0, &si), 0);
+	assert_int_equal(storage_discard(f->st, 3), 0);
+	hex_encode(f->m->info_hash, 20, hex);
+	snprintf(path, sizeof(path), "%s/%s/data", f->dir, hex);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+	    FALLOC_FL_KEEP_SIZE, 5 * PL + 4096, 4096), 0);
+	close(fd);
+	ts[0] = si.mtime;
+	ts[1] = si.mtime;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	reopen(f);
+	assert_int_equal(resume_load(f->rec, f->m, f->st, 0, &p), 0);
+	assert_int_equal(p.record, 0);
+	assert_int_equal(p.nstale, 0);
+	expect_plan(&p, "1110101111", "0000010000");
+	recheck(f, &p);
+	expect_plan(&p, "1110101111", "0000010000");
+	resume_plan_fini(&p);
+}
+
 /* A file deleted behind our back: its pieces are not trusted. */
 static void
 test_resume_file_deleted(void **state)
@@ -594,6 +635,8 @@ main(void)
 		    setup_dl, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_file_deleted,
 		    setup_dl, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_resume_evicted_during_save, setup_cache, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_kill_download,
 		    setup_dl, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_kill_cache,
