@@ -29,8 +29,8 @@
 static size_t
 record_len(const struct metainfo *m, uint32_t nslots)
 {
-	return HDR_LEN + (size_t)nslots * SLOT_LEN + bitfield_bytes(m->npieces) +
-	    SHA1_LEN;
+	return HDR_LEN + (size_t)nslots * SLOT_LEN +
+	    bitfield_bytes(m->npieces) + SHA1_LEN;
 }
 
 /* Pieces [*first, *last] holding torrent bytes [off, off + len), len > 0. */
