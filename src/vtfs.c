@@ -68,8 +68,16 @@ find_command(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	const struct cmd *c = find_command(argc, argv);
+	const struct cmd *c;
 
+	/* --help anywhere wins: "vtfs --announce --help" is not a file. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return CMD_EXIT_OK;
+		}
+	}
+	c = find_command(argc, argv);
 	if (c)
 		return c->main(argc, argv);
 	for (int i = 1; i < argc; i++) {
