@@ -24,4 +24,6 @@ enum {
 int	cmd_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+int	cmd_info_main(int argc, char **argv);
+
 #endif /* VTFS_CMD_H */

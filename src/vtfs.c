@@ -10,6 +10,7 @@
 #include <string.h>
 
 static const struct cmd commands[] = {
+	{"--info", "--info TORRENT [--json]", cmd_info_main},
 	{NULL, NULL, NULL},
 };
 

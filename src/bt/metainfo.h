@@ -10,7 +10,35 @@
  *
  * Every name from the torrent is sanitised before it is stored here (see
  * meta_sanitise_component()): nothing in struct metainfo can escape a
- * directory when joined under it.
+ * directory when joined under it.  The policy, for the torrent name and
+ * every component of every file path:
+ *
+ *  - "name.utf-8" / "path.utf-8" are used instead of "name" / "path" when
+ *    present, of the right type and valid UTF-8;
+ *  - components "", "." and ".." are dropped from file paths (as libtorrent
+ *    does), so an absolute path or one with ".." stays inside the torrent's
+ *    folder; a path with no component left is refused (META_E_PATH), and a
+ *    torrent name "", "." or ".." is refused (META_E_NAME);
+ *  - '/', '\\', NUL and every other control byte (0x00-0x1f, 0x7f) become
+ *    '_', and so does every byte that is not part of a valid UTF-8 sequence
+ *    (overlong forms, surrogates and code points above U+10FFFF included);
+ *  - a component longer than META_MAX_NAME bytes is cut on a UTF-8
+ *    character boundary; when it has an extension (from its last '.', not
+ *    at the start) of at most META_MAX_EXT bytes, the extension is kept;
+ *  - after sanitising, two files with the same path, or a file whose path
+ *    is also a folder of another file, are refused (META_E_DUP_PATH).  Pad
+ *    files are not part of that check (hybrid torrents repeat ".pad/N").
+ *
+ * Pad files (BEP 47 attribute 'p', or a path under ".pad/" as written by
+ * older libtorrent) stay in files[] with META_ATTR_PAD so that offsets stay
+ * right; consumers hide them.
+ *
+ * Text fields (comment, created by) are copied with invalid UTF-8 and NUL
+ * bytes replaced by '_', so every string here is valid UTF-8 (JSON-safe);
+ * control characters such as newlines are kept, and printing them to a
+ * terminal still needs escaping.  Tracker and web seed URLs with a control
+ * byte, a space or invalid UTF-8, or longer than META_MAX_URL, are
+ * skipped; duplicates are dropped (the first one is kept).
  */
 #ifndef VTFS_BT_METAINFO_H
 #define VTFS_BT_METAINFO_H
@@ -28,6 +56,8 @@
 #define META_MAX_NAME		255u	/* bytes in one path component */
 #define META_MAX_TIERS		64u
 #define META_MAX_URLS		256u	/* trackers (all tiers) or web seeds */
+#define META_MAX_URL		4096u	/* bytes in one URL */
+#define META_MAX_EXT		16u	/* an extension kept when cutting a name */
 
 /* BEP 47 attributes. */
 enum meta_attr {
@@ -99,6 +129,7 @@ enum meta_errcode {
 				 * or a file that is also a folder */
 	META_E_TRACKERS,	/* announce-list malformed or over the caps */
 	META_E_NOMEM,
+	META_E_WEB_SEEDS,	/* url-list malformed or over the caps */
 };
 
 struct meta_error {
@@ -130,13 +161,17 @@ meta_piece_hash(const struct metainfo *m, uint32_t piece)
 {
 	return m->pieces + (size_t)piece * 20;
 }
-/* Index of the file holding torrent byte off (< total); pads included. */
+/*
+ * Index of the file holding torrent byte off (< total); pads included, empty
+ * files never returned.  Binary search.  Returns nfiles when off >= total.
+ */
 uint32_t meta_file_at(const struct metainfo *, uint64_t off);
 
 /*
  * Sanitise one path component into out (size >= META_MAX_NAME + 1):
  * '/', '\\' and control bytes become '_', invalid UTF-8 sequences become
- * '_', the result is cut to META_MAX_NAME bytes on a character boundary.
+ * '_', the result is cut to META_MAX_NAME bytes on a character boundary,
+ * keeping a short extension (see the policy above).
  * Returns 0, or -EINVAL when nothing usable is left ("", ".", "..").
  */
 int	meta_sanitise_component(const uint8_t *in, size_t len, char *out);
