@@ -20,7 +20,7 @@
 
 #include "tracker/swarm.h"
 
-#define ANN_MAX_QUERY	4096	/* bytes of query string */
+#define ANN_MAX_QUERY	8192	/* bytes of query string */
 #define ANN_MAX_SCRAPE	64	/* info-hashes in one scrape */
 
 enum ann_err {

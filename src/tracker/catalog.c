@@ -116,7 +116,8 @@ install(struct catalog *c, struct catalog_entry *e, size_t n)
 	struct catalog_entry *olde;
 	size_t oldn;
 
-	qsort(e, n, sizeof(*e), cmp_entry);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), cmp_entry);
 	if (n > 0) {
 		h = malloc(n * sizeof(*h));
 		if (h == NULL)

@@ -425,6 +425,7 @@ http_add_listener(struct http *h, int fd, bool tls)
 		flags |= MHD_USE_TLS;
 	/* Without TLS the list ends before the certificate options. */
 	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, h->opts.threads,
 	    MHD_OPTION_CONNECTION_LIMIT, h->opts.max_connections,
@@ -433,7 +434,6 @@ http_add_listener(struct http *h, int fd, bool tls)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->opts.tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, h->opts.tls_key,
 	    MHD_OPTION_END);
