@@ -284,6 +284,8 @@ find_name_locked(struct catalog *c, const char *name)
 {
 	struct catalog_entry key, *e;
 
+	if (c->n == 0)
+		return -1;
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	e = bsearch(&key, c->entries, c->n, sizeof(*e), cmp_entry);
 	return e ? e - c->entries : -1;
