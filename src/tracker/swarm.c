@@ -385,8 +385,14 @@ swarm_announce(struct swarm *s, const struct swarm_announce *a,
 	}
 	idx = peer_find(t, key, &found);
 	if (a->event == SWARM_EV_STOPPED) {
-		if (found)
+		if (found) {
+			/* Some clients (aria2) stop at once, left=0, with no
+			 * "completed" event: count that download too. */
+			if (!t->peers[idx].seeder && seeder &&
+			    !t->peers[idx].completed)
+				t->downloaded++;
 			peer_remove(s, t, idx);
+		}
 		counts_of(t, counts);
 		if (t->npeers == 0 && t->downloaded == 0)
 			shard_remove_locked(s, sh, t);
@@ -415,6 +421,11 @@ swarm_announce(struct swarm *s, const struct swarm_announce *a,
 	} else {
 		p = &t->peers[idx];
 		if (p->seeder != seeder) {
+			if (seeder && !p->completed) {
+				/* A leecher became a seeder: a download. */
+				p->completed = 1;
+				t->downloaded++;
+			}
 			if (seeder) {
 				t->seeders++;
 				t->leechers--;

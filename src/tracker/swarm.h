@@ -51,7 +51,8 @@ struct swarm_peer_info {
 struct swarm_counts {
 	uint32_t	complete;	/* seeders */
 	uint32_t	incomplete;	/* leechers */
-	uint32_t	downloaded;	/* "completed" events seen */
+	uint32_t	downloaded;	/* downloads: a "completed" event, or a
+					 * leecher announcing left=0 */
 };
 
 struct swarm;

@@ -63,6 +63,13 @@ test_swarm_announce_and_counts(void **state)
 	assert_int_equal(c.complete, 1);
 	assert_true(swarm_scrape(s, a.info_hash, &c));
 	assert_int_equal(c.complete, 1);
+	/* A leecher that stops with left=0 (aria2) counts as a download. */
+	make(&a, 1, 3, 10, SWARM_EV_STARTED);
+	assert_int_equal(swarm_announce(s, &a, 14, out, &n, &c), 0);
+	make(&a, 1, 3, 0, SWARM_EV_STOPPED);
+	assert_int_equal(swarm_announce(s, &a, 15, out, &n, &c), 0);
+	assert_int_equal(c.downloaded, 2);
+	assert_int_equal(c.incomplete, 0);
 	memset(a.info_hash, 9, 20);
 	assert_false(swarm_scrape(s, a.info_hash, &c));
 	assert_int_equal(c.complete, 0);
