@@ -206,8 +206,7 @@ auth_new(const char *users, struct ldap_auth *ldap, int *err)
 		auth_free(a);
 		return NULL;
 	}
-	if ((*err = auth_hash_password("dummy password", a->dummy,
-	    sizeof(a->dummy))) < 0 || (*err = auth_reload(a)) < 0) {
+	if ((*err = auth_reload(a)) < 0) {
 		auth_free(a);
 		return NULL;
 	}
@@ -256,6 +255,11 @@ auth_check(struct auth *a, const char *name, const char *pass, bool *admin)
 	    strlen(pass) > AUTH_MAX_PASSWORD)
 		return -EACCES;
 	pthread_mutex_lock(&a->lock);
+	/* Made at the first check: scrypt's 16 MiB are not spent at start. */
+	if (a->dummy[0] == '\0' &&
+	    auth_hash_password("dummy password", a->dummy,
+	    sizeof(a->dummy)) < 0)
+		a->dummy[0] = '\0';
 	for (size_t i = 0; i < a->n; i++)
 		if (strcmp(a->users[i].name, name) == 0)
 			u = &a->users[i];

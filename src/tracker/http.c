@@ -431,7 +431,7 @@ http_add_listener(struct http *h, int fd, bool tls)
 	    MHD_OPTION_CONNECTION_LIMIT, h->opts.max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->opts.max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, h->opts.timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16u << 10),
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->opts.tls_cert,

@@ -324,11 +324,15 @@ pick_peers(const struct torrent *t, uint32_t self, bool seeder,
 	if (t->npeers == 0 || want == 0)
 		return 0;
 	start = (uint32_t)(rng_next() % t->npeers);
-	for (uint32_t k = 0; k < t->npeers && n < want; k++) {
-		uint32_t i = (start + k) % t->npeers;
+	for (uint32_t k = 0, i = start; k < t->npeers && n < want; k++) {
 		const struct peer *p = &t->peers[i];
 
-		if (i == self || p->expire < now || (seeder && p->seeder))
+		if (++i == t->npeers)
+			i = 0;
+		if (self != UINT32_MAX && p == &t->peers[self])
+			continue;
+
+		if (p->expire < now || (seeder && p->seeder))
 			continue;
 		peer_out(p, &out[n++]);
 	}

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SWARM_NUMWANT_DEFAULT	50
 #define SWARM_NUMWANT_MAX	200
@@ -100,10 +101,8 @@ swarm_addr_is_v4(const struct swarm_addr *a)
 {
 	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		0xff, 0xff };
-	for (int i = 0; i < 12; i++)
-		if (a->ip[i] != pfx[i])
-			return false;
-	return true;
+
+	return memcmp(a->ip, pfx, sizeof(pfx)) == 0;
 }
 
 #endif /* VTFS_TRACKER_SWARM_H */
