@@ -5,7 +5,7 @@
 #      info-hash out of NTORRENTS, random peer id and port, numwant 50);
 #   2. UDP announces per second: udpload (BEP 15, WINDOW requests in
 #      flight, same randomisation);
-#   3. peak RSS (VmHWM) after filling 100,000 torrents x 10 peers over UDP.
+#   3. RSS after filling 100,000 torrents x 10 peers over UDP, and peak.
 # Each tracker is pinned to CPU 0 and the load generator to CPU 1 (the
 # development machine has 2 cores), and runs alone.  Debian's opentracker
 # is whitelist-only: every info-hash is written to a whitelist in its chroot
@@ -14,6 +14,7 @@
 #
 # Environment: SECONDS_PER_RUN (10), NTORRENTS (100000), NPEERS (10),
 # CONNS (64, wrk connections), WINDOW (64, UDP requests in flight),
+# REPS (3: rounds, alternating the trackers; medians are reported),
 # VTFS_TRACKER_BIN (default: build/vtfs-tracker, built if missing).
 # Needs root (opentracker drops to nobody), wrk, opentracker, cc.
 set -euo pipefail
@@ -24,6 +25,7 @@ NT=${NTORRENTS:-100000}
 NP=${NPEERS:-10}
 CONNS=${CONNS:-64}
 WINDOW=${WINDOW:-64}
+REPS=${REPS:-3}
 IP=127.0.3.1
 export SRC_IP=127.0.3.50
 
@@ -107,50 +109,62 @@ stop_tracker() {
 
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
 declare -A RES
+# Throughput: REPS rounds, the two trackers alternating, median reported
+# (the machine is shared: single runs are noisy).
+for rep in $(seq "$REPS"); do
+	for name in vtfs-tracker opentracker; do
+		port=$(free_port)
+		start_tracker $name "$port"
+		out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
+			-s "$HERE/announce.lua" "http://$IP:$port/announce" \
+			-- "$WORK/hashes.txt" 2>&1)
+		echo "$out" >"$WORK/wrk-$name-$rep.txt"
+		RES[$name.http]+=" $(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")"
+		RES[$name.http_p99]+=" $(awk '$1 == "99%" {print $2}' <<<"$out")"
+		RES[$name.http_err]=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
+		RES[$name.sample]=$(curl -s "http://$IP:$port/announce?info_hash=$(head -1 "$WORK/hashes.txt")&peer_id=-CK0001-000000000001&port=1" | head -c 60 | tr -c '[:print:]' '.')
+		stop_tracker
+		port=$(free_port)
+		start_tracker $name "$port"
+		RES[$name.udp]+=" $(taskset -c 1 "$WORK/udpload" bench "$IP" "$port" "$DUR" \
+			"$WORK/hashes.bin" "$WINDOW" | awk '{print $2}')"
+		stop_tracker
+	done
+done
+# Memory: NT torrents x NP peers.
 for name in vtfs-tracker opentracker; do
-	# 1. HTTP keep-alive
 	port=$(free_port)
 	start_tracker $name "$port"
-	out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
-		-s "$HERE/announce.lua" "http://$IP:$port/announce" \
-		-- "$WORK/hashes.txt" 2>&1)
-	echo "$out" >"$WORK/wrk-$name.txt"
-	RES[$name.http]=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
-	RES[$name.http_p99]=$(awk '$1 == "99%" {print $2}' <<<"$out")
-	RES[$name.http_err]=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-	RES[$name.failures]=$(curl -s "http://$IP:$port/announce?info_hash=$(head -1 "$WORK/hashes.txt")&peer_id=-CK0001-000000000001&port=1" | head -c 60 | tr -c '[:print:]' '.')
-	stop_tracker
-	# 2. UDP
-	port=$(free_port)
-	start_tracker $name "$port"
-	RES[$name.udp]=$(taskset -c 1 "$WORK/udpload" bench "$IP" "$port" "$DUR" \
-		"$WORK/hashes.bin" "$WINDOW" | awk '{print $2}')
-	stop_tracker
-	# 3. memory: NT torrents x NP peers
-	port=$(free_port)
-	start_tracker $name "$port"
-	base=$(hwm "$TPID")
+	RES[$name.rss0]=$(rss "$TPID")
 	t0=$(date +%s.%N)
 	fill=$(taskset -c 1 "$WORK/udpload" fill "$IP" "$port" "$WORK/hashes.bin" "$NP")
 	t1=$(date +%s.%N)
 	RES[$name.fill]="$fill in $(python3 -c "print('%.1f' % ($t1 - $t0))")s"
-	RES[$name.rss0]=$base
-	RES[$name.rss]=$(hwm "$TPID")
+	RES[$name.rss]=$(rss "$TPID")
+	RES[$name.hwm]=$(hwm "$TPID")
 	stop_tracker
 done
 
 printf '\nvtfs-tracker vs opentracker on %s (tracker on CPU 0, load on CPU 1)\n' "$IP"
-printf 'HTTP: wrk -t1 -c%s %ss keep-alive, %s torrents; UDP: window %s, %ss\n\n' \
-	"$CONNS" "$DUR" "$NT" "$WINDOW" "$DUR"
-printf '%-14s %14s %10s %14s %12s %12s\n' tracker "HTTP ann/s" "HTTP p99" \
-	"UDP ann/s" "RSS idle KiB" "RSS fill KiB"
+printf 'HTTP: wrk -t1 -c%s %ss keep-alive; UDP: %s in flight, %ss; %s torrents; median of %s\n\n' \
+	"$CONNS" "$DUR" "$WINDOW" "$DUR" "$NT" "$REPS"
+printf '%-13s %11s %9s %11s %10s %11s %11s\n' tracker "HTTP ann/s" "HTTP p99" \
+	"UDP ann/s" "RSS idle" "RSS filled" "peak RSS"
 for name in vtfs-tracker opentracker; do
-	printf '%-14s %14s %10s %14s %12s %12s\n' "$name" "${RES[$name.http]}" \
-		"${RES[$name.http_p99]}" "${RES[$name.udp]}" "${RES[$name.rss0]}" \
-		"${RES[$name.rss]}"
+	printf '%-13s %11s %9s %11s %7s KiB %7s KiB %7s KiB\n' "$name" \
+		"$(median <<<"${RES[$name.http]}")" \
+		"$(tr ' ' '\n' <<<"${RES[$name.http_p99]}" | grep -v '^$' | sort -V | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
+		"$(median <<<"${RES[$name.udp]}")" "${RES[$name.rss0]}" \
+		"${RES[$name.rss]}" "${RES[$name.hwm]}"
 done
 echo
 for name in vtfs-tracker opentracker; do
-	echo "$name: fill ${RES[$name.fill]}; HTTP errors: ${RES[$name.http_err]:-none}; sample reply: ${RES[$name.failures]}"
+	echo "$name: runs HTTP [${RES[$name.http]} ] UDP [${RES[$name.udp]} ]"
+	echo "  fill: ${RES[$name.fill]} (${NP} peers per torrent)"
+	echo "  wrk errors: ${RES[$name.http_err]:-none}"
+	echo "  sample reply: ${RES[$name.sample]}"
 done

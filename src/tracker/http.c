@@ -205,7 +205,6 @@ do_announce(struct http_listener *l, struct MHD_Connection *c,
 		memcpy(a.addr.ip, q.ip, 16);
 	a.addr.port = q.port;
 	memcpy(a.info_hash, q.info_hash, 20);
-	memcpy(a.peer_id, q.peer_id, 20);
 	a.left = q.has_left ? q.left : 1;
 	a.event = q.event;
 	a.numwant = q.numwant;
@@ -219,7 +218,6 @@ do_announce(struct http_listener *l, struct MHD_Connection *c,
 		.peers = peers,
 		.npeers = n,
 		.compact = q.compact,
-		.no_peer_id = q.no_peer_id,
 	};
 	buf_init(&b, REPLY_MAX);
 	reply_announce(&b, &ra);

@@ -18,7 +18,7 @@ static bool
 in_admin_group(LDAP *ld, const struct ldap_auth *cfg, const char *dn,
     const char *name, int timeout)
 {
-	char filter[1024];
+	char filter[3 * 1024 + 128];
 	struct timeval tv = { .tv_sec = timeout };
 	LDAPMessage *res = NULL;
 	int rc, n = 0;

@@ -66,10 +66,6 @@ put_dict_peers(struct buf *b, const struct reply_announce *r)
 		benc_put_dict(b);
 		benc_put_cstr(b, "ip");
 		benc_put_cstr(b, ip);
-		if (!r->no_peer_id) {
-			benc_put_cstr(b, "peer id");
-			benc_put_str(b, p->peer_id, 20);
-		}
 		benc_put_cstr(b, "port");
 		benc_put_int(b, p->addr.port);
 		benc_put_end(b);

@@ -20,8 +20,8 @@ struct reply_announce {
 	uint32_t			 min_interval;
 	const struct swarm_peer_info	*peers;
 	size_t				 npeers;
-	bool				 compact;	/* BEP 23 + BEP 7 */
-	bool				 no_peer_id;	/* non-compact only */
+	bool				 compact;	/* BEP 23 + BEP 7; else
+							 * dicts of ip and port */
 };
 
 void	reply_announce(struct buf *, const struct reply_announce *);

@@ -26,7 +26,6 @@ struct peer {
 	uint8_t		seeder;
 	uint8_t		completed;	/* its "completed" was counted */
 	uint32_t	expire;		/* seconds, swarm clock */
-	uint8_t		peer_id[20];
 };
 
 struct torrent {
@@ -282,7 +281,9 @@ static struct peer *
 peer_insert(struct swarm *s, struct torrent *t, uint32_t i)
 {
 	if (t->npeers == t->cap) {
-		uint32_t ncap = t->cap ? t->cap * 2 : 4;
+		/* 2, 4, 8, then +50%: a 10-peer swarm takes 12 slots. */
+		uint32_t ncap = t->cap < 8 ? (t->cap ? t->cap * 2 : 2) :
+		    t->cap + t->cap / 2;
 		struct peer *np;
 
 		if (ncap > s->max_peers)
@@ -306,7 +307,6 @@ peer_out(const struct peer *p, struct swarm_peer_info *o)
 {
 	memcpy(o->addr.ip, p->key, 16);
 	o->addr.port = (uint16_t)(p->key[16] << 8 | p->key[17]);
-	memcpy(o->peer_id, p->peer_id, 20);
 }
 
 /*
@@ -440,7 +440,6 @@ swarm_announce(struct swarm *s, const struct swarm_announce *a,
 			p->seeder = seeder;
 		}
 	}
-	memcpy(p->peer_id, a->peer_id, 20);
 	p->expire = now + s->ttl;
 	if (a->event == SWARM_EV_COMPLETED && !p->completed) {
 		p->completed = 1;

@@ -53,7 +53,6 @@ handle_announce(struct tracker *t, const struct udp_req *r,
 		return udp_put_error(out, UDP_MAX_PACKET, r->tid,
 		    "passkey required: use the HTTP announce URL");
 	memcpy(a.info_hash, r->info_hash, 20);
-	memcpy(a.peer_id, r->peer_id, 20);
 	a.addr = *src;
 	if (r->ip != 0 && t->allow_ip_param && !v6) {
 		uint8_t ip4[4] = { (uint8_t)(r->ip >> 24),

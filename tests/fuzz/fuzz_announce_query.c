@@ -33,7 +33,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct reply_announce r = {
 			.counts = &c, .interval = 300, .min_interval = 150,
 			.peers = &p, .npeers = 1, .compact = a.compact,
-			.no_peer_id = a.no_peer_id,
 		};
 		struct benc_doc doc;
 		struct buf b;
@@ -44,7 +43,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&p, 0, sizeof(p));
 		memcpy(p.addr.ip, a.has_ip ? a.ip : a.info_hash, 16);
 		p.addr.port = a.port;
-		memcpy(p.peer_id, a.peer_id, 20);
 		buf_init(&b, 1 << 16);
 		reply_announce(&b, &r);
 		/* Our own reply must decode strictly. */

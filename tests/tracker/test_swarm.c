@@ -18,7 +18,6 @@ make(struct swarm_announce *a, uint8_t hash, uint8_t host, uint64_t left,
 
 	memset(a, 0, sizeof(*a));
 	memset(a->info_hash, hash, 20);
-	memset(a->peer_id, host, 20);
 	swarm_addr_set(&a->addr, ip, 4, 6881);
 	a->left = left;
 	a->event = ev;
@@ -44,7 +43,6 @@ test_swarm_announce_and_counts(void **state)
 	assert_int_equal(swarm_announce(s, &a, 10, out, &n, &c), 0);
 	assert_int_equal(n, 1);		/* the leecher */
 	assert_int_equal(out[0].addr.ip[15], 1);
-	assert_int_equal(out[0].peer_id[0], 1);
 	assert_int_equal(c.complete, 1);
 	assert_int_equal(c.incomplete, 1);
 	/* The leecher completes: counted once. */
