@@ -7,21 +7,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/num.h"
 
 #define ANN_MAX_VALUE	64	/* decoded bytes of one value we read */
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 ann_unescape(const char *in, size_t len, uint8_t *out, size_t cap)
@@ -32,15 +21,8 @@ ann_unescape(const char *in, size_t len, uint8_t *out, size_t cap)
 		uint8_t c = (uint8_t)in[i];
 
 		if (c == '%') {
-			int hi, lo;
-
-			if (len - i < 3)
+			if (len - i < 3 || hex_decode(in + i + 1, 2, &c, 1) < 0)
 				return -EBADMSG;
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -EBADMSG;
-			c = (uint8_t)(hi << 4 | lo);
 			i += 2;
 		} else if (c == '+') {
 			c = ' ';

@@ -6,7 +6,8 @@
  * asks clients to use one for at most 60 s).  Nothing is stored per client,
  * so a flood of connect requests costs no memory, and an id cannot be
  * forged or replayed from another address.  Pure apart from
- * connid_init_random(); any thread (the struct is read-only after init).
+ * connid_init_random(); any thread (the struct is read-only after init;
+ * each thread keeps its own keyed HMAC context).
  */
 #ifndef VTFS_TRACKER_CONNID_H
 #define VTFS_TRACKER_CONNID_H
@@ -21,6 +22,7 @@
 struct connid {
 	uint8_t		secret[32];
 	uint32_t	window;	/* seconds */
+	uint64_t	gen;	/* unique per connid_init() (MAC cache) */
 };
 
 void	connid_init(struct connid *, const uint8_t secret[32],
