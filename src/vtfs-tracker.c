@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -166,7 +167,7 @@ usage(FILE *f)
 	    "  --allow-plain-auth         accept credentials over plain HTTP\n"
 	    "  --max-torrents N           (default 1000000)\n"
 	    "  --max-peers N              per torrent (default 50000)\n"
-	    "  --http-threads N           per listener (default: CPUs)\n"
+	    "  --http-threads N           per listener (default: usable CPUs)\n"
 	    "  --max-connections N        per listener (default 1024)\n"
 	    "  --max-connections-per-ip N (default 0: no limit)\n"
 	    "  --timeout SECONDS          idle HTTP connection (default 15)\n"
@@ -243,6 +244,22 @@ parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* CPUs this process may run on (taskset, cgroups), at least 1. */
+static unsigned
+cpus_usable(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		n = CPU_COUNT(&set);
+		if (n > 0)
+			return (unsigned)n;
+	}
+	n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -251,7 +268,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->interval = TRACKER_DEFAULT_INTERVAL;
-	o->http.threads = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	o->http.threads = cpus_usable();
 	while ((c = getopt_long(argc, argv, "fh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
