@@ -4,8 +4,8 @@ over UDP (so both paths are used), and get each other as peers; a
 libtorrent seeder -> aria2c leecher download goes through with
 vtfs-tracker as the only tracker, checked with sha256.  Transmission never
 dials 127.x peers, so it is checked through what it reports of its tracker
-(peers received) and through the tracker's own table.  If the vtfs binary
-has an --announce command, it announces too."""
+(peers received) and through the tracker's own table.  vtfs --announce
+(our own client) announces over HTTP and UDP and must get the others."""
 import hashlib
 import json
 import os
@@ -128,21 +128,6 @@ aria = start(["aria2c", "--no-conf", "--dir=" + adir, "--seed-time=0",
               "--follow-torrent=false", torrents["http"]["path"],
               torrents["udp"]["path"]], log=d + "/aria2.log")
 
-# Optional: vtfs --announce, when the client has it.
-vtfs = os.environ.get("VTFS_BIN")
-vtfs_announce = False
-if vtfs and os.path.exists(vtfs):
-    h = subprocess.run([vtfs, "--help"], capture_output=True, text=True)
-    vtfs_announce = "--announce" in h.stdout + h.stderr
-if vtfs_announce:
-    for t in torrents.values():
-        r = subprocess.run([vtfs, "--announce", t["path"]],
-                           capture_output=True, text=True, timeout=60)
-        print(r.stdout, r.stderr)
-        check(r.returncode == 0, "vtfs --announce %s" % t["name"])
-else:
-    print("note: vtfs has no --announce yet: not part of this run")
-
 try:
     rc = aria.wait(120)
 except subprocess.TimeoutExpired:
@@ -172,6 +157,28 @@ while time.time() < end and len(got_peers) < 2:
             got_peers[str(a.handle.info_hash())] = a.num_peers
 check(len(got_peers) == 2, "libtorrent (seeder) received peers from vtfs-tracker for "
       "both torrents: %r" % got_peers)
+
+# --- vtfs --announce (our own client) gets libtorrent and transmission ---
+vtfs = os.environ.get("VTFS_BIN")
+if not vtfs or not os.path.exists(vtfs):
+    fail("VTFS_BIN not set or missing")
+for proto, t in torrents.items():
+    want = {"%s:%d" % (LT_IP, lt_port), "%s:%d" % (TR_IP, tr_port)}
+    peers = set()
+    for _ in range(10):
+        r = subprocess.run([vtfs, "--announce", t["path"], "--listen",
+                            VTFS_IP + ":7777", "--json", "--timeout", "10",
+                            "--udp-retry-base", "1000"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            fail("vtfs --announce failed: " + r.stderr)
+        rep = [x for x in json.loads(r.stdout) if x["kind"] == "announce"]
+        peers = set(rep[0]["peers"]) if rep and rep[0]["ok"] else set()
+        if want <= peers:
+            break
+        time.sleep(1)
+    check(want <= peers, "%s: vtfs --announce got libtorrent and "
+          "transmission: %s" % (proto, sorted(peers)))
 
 # --- who the tracker knows: each client, per protocol ---
 # A probe announce (numwant 200) lists every peer of each swarm.
