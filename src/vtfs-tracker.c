@@ -642,6 +642,18 @@ check_opts(struct opts *o, char **tls_cert, char **tls_key)
 	return 0;
 }
 
+/* path made absolute against the current directory (to free()). */
+static char *
+absolute_path(const char *path)
+{
+	char cwd[4096], *out;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
 static int
 write_pid_file(const char *path)
 {
@@ -662,7 +674,7 @@ run(struct opts *o)
 		.base = o->ldap_base,
 		.admin_group = o->ldap_admin_group,
 	};
-	char *tls_cert = NULL, *tls_key = NULL;
+	char *tls_cert = NULL, *tls_key = NULL, *abs[3] = { NULL };
 	struct sockets socks;
 	struct http *http = NULL;
 	struct udp *udp = NULL;
@@ -672,6 +684,16 @@ run(struct opts *o)
 	memset(&socks, -1, sizeof(socks));
 	if (check_opts(o, &tls_cert, &tls_key) < 0 || setup_logs(o) < 0)
 		goto out;
+	if (!o->foreground) {
+		/* daemon() moves to /: paths read later must be absolute. */
+		const char **paths[3] = { &o->pid_file, &o->users,
+			&o->whitelist };
+
+		for (int i = 0; i < 3; i++)
+			if (*paths[i] != NULL && (*paths[i])[0] != '/' &&
+			    (abs[i] = absolute_path(*paths[i])) != NULL)
+				*paths[i] = abs[i];
+	}
 	t.interval = o->interval;
 	t.private_mode = o->private_mode;
 	t.require_passkey = o->require_passkey;
@@ -771,6 +793,8 @@ out:
 	swarm_free(t.swarm);
 	free(tls_cert);
 	free(tls_key);
+	for (int i = 0; i < 3; i++)
+		free(abs[i]);
 	if (status == 0)
 		log_info("stopped");
 	return status;

@@ -225,7 +225,8 @@ catalog_open(const char *dir, int *err)
 	pthread_rwlock_init(&c->lock, NULL);
 	pthread_mutex_init(&c->write_lock, NULL);
 	c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	c->dir = strdup(dir);
+	/* Absolute: a daemon changes its directory to / after this. */
+	c->dir = realpath(dir, NULL);
 	if (c->dirfd < 0 || c->dir == NULL) {
 		*err = c->dirfd < 0 ? -errno : -ENOMEM;
 		catalog_free(c);

@@ -261,6 +261,9 @@ upload_finish(struct http_listener *l, struct MHD_Connection *c,
 	if (r->too_big)
 		return http_respond_json_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "torrent too large");
+	if (r->bad_body)
+		return http_respond_json_error(c, MHD_HTTP_BAD_REQUEST,
+		    "malformed multipart body");
 	if (r->body.len == 0)
 		return http_respond_json_error(c, MHD_HTTP_BAD_REQUEST,
 		    "no torrent in the request body");
@@ -321,7 +324,7 @@ http_catalog_upload(struct http_listener *l, struct MHD_Connection *c,
 	if (*size > 0) {
 		if (r->pp != NULL) {
 			if (MHD_post_process(r->pp, data, *size) != MHD_YES)
-				r->too_big = true;
+				r->bad_body = true;
 		} else if (buf_append(&r->body, data, *size) < 0) {
 			r->too_big = true;
 		}

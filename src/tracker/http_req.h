@@ -26,6 +26,7 @@ struct http_req {
 	bool			 started;	/* first call seen */
 	bool			 upload_begun;	/* auth checked */
 	bool			 too_big;	/* body over HTTP_MAX_BODY */
+	bool			 bad_body;	/* multipart did not parse */
 	bool			 multipart;
 	bool			 in_file;	/* pp: inside the file field */
 	bool			 file_done;	/* pp: a file field ended */

@@ -4,6 +4,7 @@ strings, short and forged UDP packets, multi-scrape above the cap, a slow
 client that must not slow the others, and IPv6 (in a private network
 namespace).  Needs only python3 and the tracker binary."""
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -12,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trackerlib import (UdpClient, announce_http, bdecode, check, fail,  # noqa
-                        http, start_tracker, tmpdir, tracker_bin)
+                        free_port, http, start_tracker, tmpdir, tracker_bin)
 
 IP = "127.0.3.1"
 d = tmpdir()
@@ -235,4 +236,25 @@ try:
 except subprocess.TimeoutExpired:
     fail("tracker did not stop within 10 s of SIGTERM")
 check(rc == 0, "SIGTERM: clean exit 0")
+# --- daemonised: detaches, writes its pid file and log, stops on SIGTERM ---
+dport = free_port(IP)
+r = subprocess.run([tracker_bin(), "--listen", "%s:%d" % (IP, dport),
+                    "--pid-file", d + "/trk.pid", "--log", d + "/daemon.log"],
+                   timeout=30)
+check(r.returncode == 0, "daemon mode: the launcher exits 0")
+end = time.time() + 10
+while not os.path.exists(d + "/trk.pid") and time.time() < end:
+    time.sleep(0.1)
+dpid = int(open(d + "/trk.pid").read())
+try:
+    st, r = announce_http(IP, dport, IH, b"-DD0001-000000000001", 1)
+    check(st == 200 and b"peers" in r, "daemon answers announces")
+finally:
+    os.kill(dpid, signal.SIGTERM)
+end = time.time() + 10
+while os.path.exists("/proc/%d" % dpid) and time.time() < end:
+    time.sleep(0.1)
+check(not os.path.exists("/proc/%d" % dpid), "daemon stopped on SIGTERM")
+check(not os.path.exists(d + "/trk.pid"), "pid file removed")
+check("listening on" in open(d + "/daemon.log").read(), "daemon logs to --log")
 print("PASS")
