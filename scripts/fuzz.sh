@@ -33,4 +33,8 @@ for bin in "$build"/tests/fuzz/fuzz_*; do
 	grep -E '^stat::number_of_executed_units' "$build/$name.log" || true
 	ran=$((ran + 1))
 done
+if [[ $ran -eq 0 ]]; then
+	echo "fuzz: no fuzz target was built (is clang installed?)"
+	exit 1
+fi
 echo "fuzz: $ran targets ran clean"
