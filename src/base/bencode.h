@@ -50,9 +50,13 @@ struct benc_node {
 	uint32_t	 count;	/* list: items; dict: key/value pairs */
 	size_t		 off;	/* raw span of the value in the input */
 	size_t		 len;
-	int64_t		 i;	/* BENC_INT */
-	const uint8_t	*s;	/* BENC_STR: points into the input */
-	size_t		 slen;
+	union {
+		int64_t	 i;	/* BENC_INT */
+		struct {	/* BENC_STR */
+			const uint8_t	*s;	/* points into the input */
+			size_t		 slen;
+		};
+	};
 };
 
 /* Specific reasons, for messages and for tests. */
