@@ -25,5 +25,7 @@ int	cmd_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
 int	cmd_info_main(int argc, char **argv);
+int	cmd_announce_main(int argc, char **argv);
+int	cmd_download_main(int argc, char **argv);
 
 #endif /* VTFS_CMD_H */

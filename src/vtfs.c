@@ -11,6 +11,13 @@
 
 static const struct cmd commands[] = {
 	{"--info", "--info TORRENT [--json]", cmd_info_main},
+	{"--announce", "--announce TORRENT [--port N] [--listen ADDR:PORT] "
+	    "[--timeout S] [--udp-retry-base MS] [--scrape] [--rounds N] "
+	    "[--gap MS] [--session [--wait S] [--one-at-a-time]] [--json]",
+	    cmd_announce_main},
+	{"--download", "--download TORRENT --path DIR [--listen ADDR[:PORT]] "
+	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] [-q] [-v]",
+	    cmd_download_main},
 	{NULL, NULL, NULL},
 };
 
