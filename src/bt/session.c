@@ -466,7 +466,7 @@ resume_kick(struct session *s, uint64_t now)
 	    now - s->last_resume_ms < RESUME_EVERY_MS)
 		return;
 	if (resume_save_async(&s->loop, s->resume_path, s->meta, s->st,
-	    s->have.bits, on_resume_saved, s) == 0) {
+	    &s->have, on_resume_saved, s) == 0) {
 		s->resume_busy = true;
 		s->resume_dirty = false;
 		s->last_resume_ms = now;
@@ -586,7 +586,7 @@ stop_finish(struct session *s)
 		return;
 	s->finished = true;
 	if (s->resume_path[0]) {
-		rc = resume_save(s->resume_path, s->meta, s->st, s->have.bits);
+		rc = resume_save(s->resume_path, s->meta, s->st, &s->have);
 		if (rc < 0)
 			log_warn("saving the resume record: %s",
 			    strerror(-rc));
@@ -661,7 +661,7 @@ thread_main(void *arg)
 		announce_start(s->ann);
 	if (s->checking) {
 		s->recheck_running = true;
-		if (hasher_recheck(s->hasher, s->checking, on_recheck, s,
+		if (hasher_recheck(s->hasher, &s->check_bf, on_recheck, s,
 		    &s->recheck_job) < 0) {
 			s->recheck_running = false;
 			free(s->checking);
@@ -721,15 +721,17 @@ load_resume(struct session *s)
 	if (rc < 0)
 		return rc;
 	for (uint32_t i = 0; i < n; i++)
-		if (plan.have[i >> 3] & (0x80u >> (i & 7)))
+		if (bitfield_test(&plan.have, i))
 			mark_have(s, i);
-	if (plan.ncheck > 0) {
-		s->checking = plan.check;
-		plan.check = NULL;
+	if (bitfield_count(&plan.check) > 0) {
 		log_info("resume: %u pieces trusted, %u to recheck",
-		    plan.nhave, plan.ncheck);
-	} else if (plan.nhave > 0) {
-		log_info("resume: %u pieces trusted", plan.nhave);
+		    bitfield_count(&plan.have), bitfield_count(&plan.check));
+		s->check_bf = plan.check;
+		s->checking = plan.check.bits;
+		memset(&plan.check, 0, sizeof(plan.check));
+	} else if (bitfield_count(&plan.have) > 0) {
+		log_info("resume: %u pieces trusted",
+		    bitfield_count(&plan.have));
 	}
 	resume_plan_fini(&plan);
 	return 0;

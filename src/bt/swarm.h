@@ -147,6 +147,7 @@ struct session {
 	struct announce		*ann;
 	struct bitfield		 have;		/* verified */
 	uint8_t			*checking;	/* pieces under recheck */
+	struct bitfield		 check_bf;	/* its bitfield (bits: checking) */
 	bool			 recheck_running;
 	struct hasher_check	*recheck_job;
 	uint16_t		 port;
