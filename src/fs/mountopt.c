@@ -105,8 +105,11 @@ one(struct fs_mountopt *o, const char *name, const char *val, char *err,
 	    strcmp(name, "read_timeout") != 0 && strcmp(name, "listen") != 0 &&
 	    strcmp(name, "peer") != 0)
 		return fail(err, errsz, "unknown mount option -o %s", name);
-	if (!val)
-		return fail(err, errsz, "-o %s needs a value (%s=...)", name);
+	if (!val) {
+		snprintf(err, errsz, "-o %s needs a value (%s=...)", name,
+		    name);
+		return -EINVAL;
+	}
 	if (strcmp(name, "fsname") == 0)
 		return copy_str(o->fsname, val, name, err, errsz);
 	if (strcmp(name, "subtype") == 0)

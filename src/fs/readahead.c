@@ -63,8 +63,8 @@ fs_ra_read(struct fs_readahead *ra, uint64_t off, uint64_t len,
 	    wo - ra->woff < ra->wlen / 4 && wo + wl <= ra->woff + ra->wlen +
 	    ra->wlen / 4)
 		return false;
-	if (wl == 0 && ra->wlen == 0)
-		return false;
+	if (wl == 0)
+		return false;	/* at the end of the file */
 	ra->woff = wo;
 	ra->wlen = wl;
 	*woff = wo;
