@@ -708,8 +708,13 @@ load_resume(struct session *s)
 	uint32_t n = s->meta->npieces;
 	int rc;
 
-	if (storage_default_cache_root(s->cache_root,
-	    sizeof(s->cache_root)) < 0 ||
+	/* The mount's record lives in its own cache dir, next to the data. */
+	if (s->cfg.layout == STORAGE_CACHE)
+		snprintf(s->cache_root, sizeof(s->cache_root), "%s",
+		    s->cfg.dir);
+	if ((s->cfg.layout != STORAGE_CACHE &&
+	    storage_default_cache_root(s->cache_root,
+	    sizeof(s->cache_root)) < 0) ||
 	    resume_default_path(s->cache_root, s->meta, s->st,
 	    s->resume_path, sizeof(s->resume_path)) < 0) {
 		log_warn("no place for a resume record: every start rechecks");
