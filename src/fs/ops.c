@@ -40,6 +40,7 @@
 #include "fs/status.h"
 
 #define FS_MAX_SPANS	8
+#define FS_MAX_BACKGROUND 512	/* kernel caps it (65535) */
 #define XA_INFOHASH	"user.vtfs.infohash"
 #define XA_PROGRESS	"user.vtfs.progress"
 #define XA_STATUS	"user.vtfs.status"
@@ -183,11 +184,20 @@ op_init(void *ud, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_MOVE;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
+	/* An async O_DIRECT read waits uninterruptibly in the kernel: sync
+	 * ones get FUSE interrupts (EINTR on Ctrl-C). */
+	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	/* The kernel caps this at the bdi's read_ahead_kb (raised after
 	 * mounting by cmd_mount). */
 	conn->max_readahead = FS_MAX_READ;
 	conn->max_read = FS_MAX_READ;	/* as the max_read= mount option */
 	conn->time_gran = 1000000000;
+	/*
+	 * Readahead is sent as background requests, 12 at most by default:
+	 * parked reads would hold them all and stall other readers.
+	 */
+	conn->max_background = FS_MAX_BACKGROUND;
+	conn->congestion_threshold = FS_MAX_BACKGROUND * 3 / 4;
 	log_debug("init: proto %u.%u, capable %#x, want %#x, max_write %u",
 	    conn->proto_major, conn->proto_minor, conn->capable, conn->want,
 	    conn->max_write);

@@ -154,6 +154,11 @@ def seed_main(ip, port, save, torrent, rate):
         "alert_mask": lt.alert.category_t.tracker_notification |
         lt.alert.category_t.error_notification,
     })
+    # Loopback peers are "local": unlimited unless put in the global class.
+    f = lt.ip_filter()
+    f.add_rule("0.0.0.0", "255.255.255.255",
+               1 << lt.session.global_peer_class_id)
+    s.set_peer_class_filter(f)
     ti = lt.torrent_info(torrent)
     atp = lt.add_torrent_params()
     atp.ti = ti
