@@ -189,6 +189,17 @@ on_conn_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	nio->nconns--;
 	nio->open_handles--;
+	/* Still on the flush list (closed after a send): take it off. */
+	if (c->dirty) {
+		for (struct netio_conn **pp = &nio->dirty; *pp;
+		    pp = &(*pp)->dirty_next) {
+			if (*pp == c) {
+				*pp = c->dirty_next;
+				break;
+			}
+		}
+		c->dirty = false;
+	}
 	if (nio->ops.on_close)
 		nio->ops.on_close(nio->ud, c, c->close_reason);
 	buf_fini(&c->out);

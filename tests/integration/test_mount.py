@@ -145,9 +145,8 @@ def read_at(path, off, size):
 
 def t_basic(w, procs, data, torrent, top, announce):
     mnt, cache = os.path.join(w, "m_basic"), os.path.join(w, "c_basic")
-    for ip in IP_SEED[:2]:
-        fskit.start_seeder(procs, ip, fskit.free_port(ip), w + "/data",
-                           torrent)
+    seeds = [fskit.start_seeder(procs, ip, fskit.free_port(ip),
+                                w + "/data", torrent) for ip in IP_SEED[:2]]
     _, took = mount(procs, torrent, mnt, cache, [])
     t0 = time.monotonic()
     names = sorted(os.listdir(os.path.join(mnt, top)))
@@ -249,6 +248,8 @@ def t_basic(w, procs, data, torrent, top, announce):
     check("resume record written", os.path.exists(
         os.path.join(cache, INFOHASH, "resume")),
         repr(os.listdir(os.path.join(cache, INFOHASH))))
+    for p in seeds:
+        procs.kill(p)
 
 
 def t_seederdie(w, procs, data, torrent, top):
@@ -265,6 +266,7 @@ def t_seederdie(w, procs, data, torrent, top):
     got = fskit.sha256(os.path.join(mnt, top, "big.bin"))
     took = time.monotonic() - t0
     killer.join()
+    procs.kill(seeds[1][0])
     check("a seeder killed mid-read (read took %.1fs): read completes, "
           "correct" % took, took > 1.5 and
           got == hashlib.sha256(data["big.bin"]).hexdigest(),
@@ -370,9 +372,10 @@ def t_stall(w, procs, data, torrent, top):
     took = time.monotonic() - t0
     check("Ctrl-C (SIGINT) to a blocked reader ends it at once (%.3fs)" %
           took, rc == -signal.SIGINT and took < 1.0, str(rc))
-    fskit.start_seeder(procs, ip, port, w + "/data", torrent)
+    back = fskit.start_seeder(procs, ip, port, w + "/data", torrent)
     for t in ths:
         t.join(timeout=40)
+    procs.kill(back)
     check("a seeder comes back: all 50 reads complete, correct",
           len(results_r) == 50 and all(v is True for v in
                                        results_r.values()),
@@ -382,9 +385,9 @@ def t_stall(w, procs, data, torrent, top):
 
 def t_stream(w, procs, data, torrent, top):
     mnt, cache = os.path.join(w, "m_stream"), os.path.join(w, "c_stream")
-    for ip in IP_SEED[:2]:
-        fskit.start_seeder(procs, ip, fskit.free_port(ip), w + "/data",
-                           torrent, 4 << 20)
+    seeds = [fskit.start_seeder(procs, ip, fskit.free_port(ip),
+                                w + "/data", torrent, 4 << 20)
+             for ip in IP_SEED[:2]]
     mount(procs, torrent, mnt, cache, ["--on-demand"])
     big = data["big.bin"]
     rate, chunk = 2 << 20, 256 << 10
@@ -411,6 +414,8 @@ def t_stream(w, procs, data, torrent, top):
           (worst, STALL_BOUND_S), worst < STALL_BOUND_S and bad == 0,
           "%d bad" % bad)
     unmount_and_wait(procs, mnt)
+    for p in seeds:
+        procs.kill(p)
 
 
 def bencode(x):
