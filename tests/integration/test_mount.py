@@ -124,6 +124,12 @@ def unmount_and_wait(procs, mnt, timeout=15):
     subprocess.run(["fusermount3", "-u", mnt], check=False)
     gone = fskit.wait_for(lambda: not os.path.exists("/proc/%d" % pid),
                           timeout)
+    if not gone:
+        print("daemon %d still alive %ds after fusermount3 -u; mounted: %s"
+              % (pid, timeout, fskit.is_mounted(mnt)))
+        if shutil.which("gdb"):
+            subprocess.run(["gdb", "-batch", "-p", str(pid), "-ex",
+                            "thread apply all bt"], timeout=60)
     return gone
 
 
