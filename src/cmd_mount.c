@@ -34,6 +34,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ struct mount_run {
 	unsigned		 conn_dev;	/* FUSE connection, 0 unknown */
 	struct fuse_session	*se;
 	pthread_t		 main_thread;
-	volatile sig_atomic_t	 loop_done;
+	atomic_int		 loop_done;
 };
 
 /* ------------------------------------------------------------------ */
@@ -419,24 +420,33 @@ tell_parent(struct mount_run *r, char c)
 	r->ready_fd = -1;
 }
 
-/* After the mount: stdio to /dev/null, log lines to the store's log. */
+/*
+ * After the mount: stdin/stdout to /dev/null, stderr (where log lines go)
+ * to <store>/vtfs.log.  dup2() swaps fd 2 under the session's threads
+ * atomically: base/log keeps writing to fd 2, no global changes.
+ */
 static void
 become_daemon(struct mount_run *r, const char *store_dir)
 {
 	char path[PATH_MAX];
-	int fd;
+	int fd, lfd = -1;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/vtfs.log", store_dir) >=
-	    sizeof(path) || log_to_file(path) < 0)
-		log_to_syslog("vtfs");
+	if ((size_t)snprintf(path, sizeof(path), "%s/vtfs.log", store_dir) <
+	    sizeof(path))
+		lfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600);
+	if (lfd < 0)
+		log_warn("%s: %s: logging nowhere", path, strerror(errno));
 	tell_parent(r, '0');
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
+		dup2(lfd >= 0 ? lfd : fd, STDERR_FILENO);
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
+	if (lfd > STDERR_FILENO)
+		close(lfd);
 	if (chdir("/") < 0)
 		log_warn("chdir /: %s", strerror(errno));
 }

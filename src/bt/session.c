@@ -481,6 +481,7 @@ on_recheck(void *arg, int status, const uint8_t *result)
 	uint8_t *todo = s->checking;
 
 	s->recheck_running = false;
+	s->recheck_job = NULL;	/* freed by the hasher after this */
 	s->checking = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		if (!(todo[i >> 3] & (0x80u >> (i & 7))))

@@ -45,6 +45,19 @@
 #define XA_PROGRESS	"user.vtfs.progress"
 #define XA_STATUS	"user.vtfs.status"
 
+/*
+ * One open file: a slot of the handle table.  fi->fh is (generation << 32
+ * | slot): the kernel may process a RELEASE while a READ of the same file
+ * is still running on another worker (an interrupted reader), so a read
+ * finds its slot under the table lock and ignores a stale one.
+ */
+struct fs_fh {
+	struct fs_readahead	 ra;
+	uint64_t		 reader;	/* session_reader_window id */
+	uint32_t		 gen;		/* odd: in use */
+	uint32_t		 next_free;	/* free list, UINT32_MAX: end */
+};
+
 struct fs_ctx {
 	struct fs_ops_config	 cfg;
 	char			 hex[41];
@@ -52,15 +65,14 @@ struct fs_ctx {
 	atomic_uint		 open_files;
 	atomic_uint		 parked;
 	atomic_uint_fast64_t	 next_reader;
+	pthread_mutex_t		 fh_lock;	/* the table below */
+	struct fs_fh		*fh;
+	uint32_t		 nfh, capfh;
+	uint32_t		 free_fh;
 };
 
-/* One open file. */
-struct fs_fh {
-	pthread_mutex_t		 lock;
-	struct fs_readahead	 ra;
-	uint64_t		 reader;	/* session_reader_window id */
-	uint32_t		 file;
-};
+#define FH_NONE		UINT32_MAX
+#define FH_MAX		(1u << 20)	/* open files at once */
 
 /* A parked read; rd first so the done() pointer is the pending's. */
 struct fs_pending {
@@ -89,6 +101,8 @@ fs_ctx_new(const struct fs_ops_config *cfg, struct fs_ctx **out)
 	atomic_init(&c->open_files, 0);
 	atomic_init(&c->parked, 0);
 	atomic_init(&c->next_reader, 1);
+	pthread_mutex_init(&c->fh_lock, NULL);
+	c->free_fh = FH_NONE;
 	*out = c;
 	return 0;
 }
@@ -96,7 +110,67 @@ fs_ctx_new(const struct fs_ops_config *cfg, struct fs_ctx **out)
 void
 fs_ctx_free(struct fs_ctx *c)
 {
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->fh_lock);
+	free(c->fh);
 	free(c);
+}
+
+/* A new slot for file [start, end): its fi->fh, or 0 (no memory/room). */
+static uint64_t
+fh_new(struct fs_ctx *c, uint64_t start, uint64_t end)
+{
+	struct fs_fh *h;
+	uint32_t i;
+	uint64_t id = 0;
+
+	pthread_mutex_lock(&c->fh_lock);
+	if (c->free_fh != FH_NONE) {
+		i = c->free_fh;
+		c->free_fh = c->fh[i].next_free;
+	} else {
+		if (c->nfh == c->capfh) {
+			uint32_t cap = c->capfh ? c->capfh * 2 : 64;
+			struct fs_fh *n;
+
+			if (cap > FH_MAX || (n = realloc(c->fh,
+			    (size_t)cap * sizeof(*n))) == NULL)
+				goto out;
+			c->fh = n;
+			c->capfh = cap;
+		}
+		i = c->nfh++;
+		c->fh[i].gen = 0;
+	}
+	h = &c->fh[i];
+	h->gen++;		/* odd: in use */
+	h->next_free = FH_NONE;
+	fs_ra_init(&h->ra, start, end);
+	h->reader = atomic_fetch_add(&c->next_reader, 1);
+	id = (uint64_t)h->gen << 32 | i;
+out:
+	pthread_mutex_unlock(&c->fh_lock);
+	return id;
+}
+
+/* The slot of id, the table locked; NULL (unlocked) when stale. */
+static struct fs_fh *
+fh_lock(struct fs_ctx *c, uint64_t id)
+{
+	uint32_t i = (uint32_t)id, gen = (uint32_t)(id >> 32);
+
+	pthread_mutex_lock(&c->fh_lock);
+	if (i < c->nfh && c->fh[i].gen == gen && (gen & 1))
+		return &c->fh[i];
+	pthread_mutex_unlock(&c->fh_lock);
+	return NULL;
+}
+
+static void
+fh_unlock(struct fs_ctx *c)
+{
+	pthread_mutex_unlock(&c->fh_lock);
 }
 
 uint32_t
@@ -401,12 +475,27 @@ op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 /* Files */
 
 static void
+fh_release(struct fs_ctx *c, uint64_t id)
+{
+	struct fs_fh *h = fh_lock(c, id);
+
+	if (!h)
+		return;
+	session_reader_close(c->cfg.session, h->reader);
+	h->gen++;		/* even: free; stale ids no longer match */
+	h->next_free = c->free_fh;
+	c->free_fh = (uint32_t)id;
+	fh_unlock(c);
+	atomic_fetch_sub(&c->open_files, 1);
+}
+
+static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_ctx *c = ctx(req);
 	const struct fs_node *n = node_get(c, ino);
 	const struct meta_file *f;
-	struct fs_fh *fh;
+	uint64_t id;
 
 	if (!n)
 		return (void)fuse_reply_err(req, ENOENT);
@@ -415,39 +504,23 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if ((fi->flags & O_ACCMODE) != O_RDONLY ||
 	    (fi->flags & (O_TRUNC | O_APPEND | O_CREAT)))
 		return (void)fuse_reply_err(req, EROFS);
-	if ((fh = calloc(1, sizeof(*fh))) == NULL)
-		return (void)fuse_reply_err(req, ENOMEM);
 	f = &c->cfg.meta->files[n->file];
-	pthread_mutex_init(&fh->lock, NULL);
-	fs_ra_init(&fh->ra, f->offset, f->offset + f->size);
-	fh->file = n->file;
-	fh->reader = atomic_fetch_add(&c->next_reader, 1);
-	fi->fh = (uint64_t)(uintptr_t)fh;
+	if ((id = fh_new(c, f->offset, f->offset + f->size)) == 0)
+		return (void)fuse_reply_err(req, ENFILE);
+	fi->fh = id;
 	fi->keep_cache = 1;
 	fi->noflush = 1;
 	atomic_fetch_add(&c->open_files, 1);
-	if (fuse_reply_open(req, fi) != 0) {
+	if (fuse_reply_open(req, fi) != 0)
 		/* The opener is gone: no release will come. */
-		atomic_fetch_sub(&c->open_files, 1);
-		pthread_mutex_destroy(&fh->lock);
-		free(fh);
-	}
+		fh_release(c, id);
 }
 
 static void
 op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_ctx *c = ctx(req);
-	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	if (fh) {
-		if (fh->ra.wlen)
-			session_reader_close(c->cfg.session, fh->reader);
-		pthread_mutex_destroy(&fh->lock);
-		free(fh);
-		atomic_fetch_sub(&c->open_files, 1);
-	}
+	fh_release(ctx(req), fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -642,27 +715,30 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
 	struct fs_ctx *c = ctx(req);
-	struct fs_fh *fh = (struct fs_fh *)(uintptr_t)fi->fh;
+	const struct fs_node *n = node_get(c, ino);
 	const struct meta_file *f;
+	struct fs_fh *fh;
 	uint64_t toff, len, woff = 0, wlen = 0;
-	bool push;
 	int rc;
 
-	(void)ino;
-	if (!fh || off < 0)
+	if (!n || n->dir || off < 0)
 		return (void)fuse_reply_err(req, EINVAL);
-	f = &c->cfg.meta->files[fh->file];
+	f = &c->cfg.meta->files[n->file];
 	if ((uint64_t)off >= f->size)
 		return (void)fuse_reply_buf(req, NULL, 0);
 	len = f->size - (uint64_t)off;
 	if (len > size)
 		len = size;
 	toff = f->offset + (uint64_t)off;
-	pthread_mutex_lock(&fh->lock);
-	push = fs_ra_read(&fh->ra, toff, len, clock_now_ms(), &woff, &wlen);
-	pthread_mutex_unlock(&fh->lock);
-	if (push)
-		session_reader_window(c->cfg.session, fh->reader, woff, wlen);
+	/* Window pushes and the release's close stay in order: both are
+	 * posted (never block) under the table lock. */
+	if ((fh = fh_lock(c, fi->fh)) != NULL) {
+		if (fs_ra_read(&fh->ra, toff, len, clock_now_ms(), &woff,
+		    &wlen))
+			session_reader_window(c->cfg.session, fh->reader, woff,
+			    wlen);
+		fh_unlock(c);
+	}
 	if (session_range_verified(c->cfg.session, toff, len)) {
 		rc = reply_store(c, req, toff, (size_t)len);
 		if (rc == 0)
