@@ -315,6 +315,50 @@ raise_readahead(struct mount_run *r)
 		log_info("%s: %s", path, strerror(errno));
 }
 
+/*
+ * The kernel's FUSE request timeout (Linux 6.14+: a request unanswered
+ * that long aborts the whole connection), 0 when none: the smaller
+ * non-zero of /proc/sys/fs/fuse/{default,max}_request_timeout.
+ */
+static unsigned
+kernel_fuse_timeout(void)
+{
+	static const char *const files[] = {
+		"/proc/sys/fs/fuse/default_request_timeout",
+		"/proc/sys/fs/fuse/max_request_timeout",
+	};
+	unsigned best = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f = fopen(files[i], "re");
+		unsigned v = 0;
+
+		if (!f)
+			continue;
+		if (fscanf(f, "%u", &v) == 1 && v > 0 && (best == 0 || v < best))
+			best = v;
+		fclose(f);
+	}
+	return best;
+}
+
+/* --read-timeout, default FS_DEFAULT_READ_TIMEOUT_S, under the kernel's. */
+static unsigned
+read_timeout(unsigned asked)
+{
+	unsigned t = asked ? asked : FS_DEFAULT_READ_TIMEOUT_S;
+	unsigned k = kernel_fuse_timeout();
+
+	if (k > 0 && t + 2 > k) {
+		unsigned nt = k > 3 ? k - 2 : 1;
+
+		log_info("read timeout %u s -> %u s (kernel FUSE request "
+		    "timeout %u s)", t, nt, k);
+		t = nt;
+	}
+	return t;
+}
+
 /* ------------------------------------------------------------------ */
 /* Stopping */
 
@@ -512,7 +556,7 @@ serve(struct mount_run *r)
 	oc.gid = getgid();
 	oc.mtime = r->meta->creation_date > 0 ?
 	    (time_t)r->meta->creation_date : time(NULL);
-	oc.read_timeout_s = r->o.read_timeout_s;
+	oc.read_timeout_s = read_timeout(r->o.read_timeout_s);
 	oc.mountpoint = r->mnt;
 	oc.source = r->source;
 	oc.cache_dir = store;

@@ -45,6 +45,7 @@ import fskit  # noqa: E402
 VTFS = os.environ.get("VTFS_BIN", "")
 PIECE = 65536
 STALL_BOUND_S = 3.0
+FIRST_BOUND_S = 5.0
 IP_TRACKER = "127.0.10.1"
 IP_VTFS = "127.0.10.2"
 IP_SEED = ["127.0.10.3", "127.0.10.4", "127.0.10.5"]
@@ -398,7 +399,13 @@ def t_stream(w, procs, data, torrent, top):
     big = data["big.bin"]
     rate, chunk = 2 << 20, 256 << 10
     fd = os.open(os.path.join(mnt, top, "big.bin"), os.O_RDONLY)
-    worst, bad, off = 0.0, 0, 0
+    # The first read waits for the swarm (connect, handshake): its own
+    # bound; every later one must keep up with the stream.
+    t0 = time.monotonic()
+    first = os.pread(fd, chunk, 0)
+    first_s = time.monotonic() - t0
+    worst, worst_at, bad, off = 0.0, -1, 0 if first == big[:chunk] else 1, \
+        chunk
     t_start = time.monotonic()
     n = 0
     for step in range(48):
@@ -407,7 +414,8 @@ def t_stream(w, procs, data, torrent, top):
         t0 = time.monotonic()
         b = os.pread(fd, chunk, off)
         dt = time.monotonic() - t0
-        worst = max(worst, dt)
+        if dt > worst:
+            worst, worst_at = dt, step
         if b != big[off:off + chunk]:
             bad += 1
         off += chunk
@@ -416,8 +424,10 @@ def t_stream(w, procs, data, torrent, top):
         if due > time.monotonic():
             time.sleep(due - time.monotonic())
     os.close(fd)
-    check("streaming at 2 MiB/s with seeks: worst read %.2fs < %.1fs" %
-          (worst, STALL_BOUND_S), worst < STALL_BOUND_S and bad == 0,
+    check("streaming at 2 MiB/s with 2 seeks: first read %.2fs < %.1fs, "
+          "worst later read %.2fs (step %d) < %.1fs" %
+          (first_s, FIRST_BOUND_S, worst, worst_at, STALL_BOUND_S),
+          first_s < FIRST_BOUND_S and worst < STALL_BOUND_S and bad == 0,
           "%d bad" % bad)
     unmount_and_wait(procs, mnt)
     for p in seeds:
