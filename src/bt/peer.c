@@ -8,6 +8,7 @@
 #include "bt/swarm.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,11 @@ peer_fill(struct peer *pr, uint64_t now)
 		return;
 	rate = rate_get(&pr->p.down, now);
 	depth = picker_pipeline_depth(rate);
+	/* Slow start: the rate meter needs a few seconds, and a pipeline
+	 * sized from its first readings would keep the rate low. */
+	if (now - pr->unchoked_ms < SWARM_SLOW_START_MS &&
+	    depth < SWARM_SLOW_START_DEPTH && !pr->p.snubbed)
+		depth = SWARM_SLOW_START_DEPTH;
 	if (depth > pr->p.peer_reqq)
 		depth = pr->p.peer_reqq;
 	if (depth > PROTO_MAX_OUT_REQS)
@@ -418,6 +424,7 @@ peer_event(struct peer *pr, const struct proto_event *ev, uint64_t now)
 			    ev->dropped[i].begin);
 		break;
 	case PROTO_EV_UNCHOKE:
+		pr->unchoked_ms = now;
 		peer_avail(pr);
 		peer_fill(pr, now);
 		break;
@@ -831,6 +838,14 @@ swarm_tick(struct session *s, uint64_t now)
 			    t.expired[k].begin);
 		if (interest)
 			peer_update_interest(pr, now);
+		if (s->nticks % 16 == 0 && pr->running)
+			log_debug("%s: %s%s%s down %" PRIu64 " B/s, %u requests "
+			    "out, %u queued from it", pr->name,
+			    pr->p.peer_choking ? "choking us" : "unchoked",
+			    pr->p.am_interested ? ", interested" : "",
+			    pr->p.snubbed ? ", snubbed" : "",
+			    rate_get(&pr->p.down, now), pr->p.nreqs,
+			    proto_nqueued(&pr->p));
 		peer_flush(pr);
 	}
 	swarm_connect_more(s, now);

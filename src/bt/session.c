@@ -743,6 +743,8 @@ setup(struct session *s)
 	uint64_t bufs;
 	int rc;
 
+	rate_init(&s->down, 0, clock_now_ms());
+	rate_init(&s->up, 0, clock_now_ms());
 	if ((rc = storage_open(m, s->cfg.layout, s->cfg.dir, 0, &s->st)) < 0)
 		return rc;
 	if ((rc = bitfield_init(&s->have, n)) < 0)
@@ -787,8 +789,6 @@ setup(struct session *s)
 	s->wake.data = s;
 	uv_timer_init(&s->loop, &s->tick);
 	s->tick.data = s;
-	rate_init(&s->down, 0, clock_now_ms());
-	rate_init(&s->up, 0, clock_now_ms());
 	for (size_t i = 0; i < s->cfg.npeers; i++)
 		swarm_add_peer(s, &s->init_peers[i], true);
 	if (!s->cfg.no_trackers && m->ntiers > 0) {

@@ -44,6 +44,8 @@ struct tracker_peer;
 					 * one of several senders: 1 */
 #define SWARM_TICK_MS		250u
 #define SWARM_STALL_MS		2000u	/* critical block re-request */
+#define SWARM_SLOW_START_MS	5000u	/* after an unchoke: */
+#define SWARM_SLOW_START_DEPTH	64u	/* at least this many requests */
 #define SWARM_UPLOAD_INFLIGHT	64u	/* block reads in flight per peer */
 #define SWARM_BUF_BYTES		((uint64_t)192 << 20)	/* assembly */
 
@@ -81,6 +83,7 @@ struct peer {
 	bool			 in_picker;	/* availability reported */
 	int32_t			 cand;		/* index in s->cands, -1 */
 	uint32_t		 uploads;	/* block reads in flight */
+	uint64_t		 unchoked_ms;	/* when the peer unchoked us */
 	char			 name[64];	/* "1.2.3.4:5678" */
 };
 
