@@ -2,9 +2,10 @@
  * hasher: see hasher.h.
  *
  * One mutex guards the work queue, the done queue, the recheck cursor and
- * the buffer pool; it is never held across hashing or I/O.  Workers sleep
- * on a condition variable; the loop is woken with uv_async_send(), which
- * coalesces, so on_async() drains everything that is there.
+ * the buffer pool; it is never held across hashing, I/O or a wake-up.
+ * Workers sleep on a condition variable; the loop is woken with
+ * uv_async_send(), which coalesces, so on_async() drains everything that
+ * is there.
  *
  * A recheck is not queued as one item per piece (2^21 of them): the job
  * keeps a cursor into its todo bitfield and each idle worker claims the
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bitfield.h"
 #include "base/sha.h"
 #include "bt/metainfo.h"
 #include "bt/storage.h"
@@ -41,7 +43,7 @@ struct job {
 
 struct hasher_check {
 	struct hasher	*h;
-	uint8_t		*todo;		/* owned: bitfield, BEP 3 order */
+	struct bitfield	 todo;		/* owned copy */
 	uint8_t		*result;	/* owned: npieces bytes */
 	uint32_t	 cursor;	/* protected by h->lock */
 	uint32_t	 inflight;	/* protected by h->lock */
@@ -79,28 +81,12 @@ struct hasher {
 	bool			 joined;	/* loop thread only */
 };
 
-static uint32_t
-piece_size(const struct metainfo *m, uint32_t piece)
-{
-	uint64_t start = (uint64_t)piece * m->piece_len;
-
-	if (piece + 1 == m->npieces)
-		return (uint32_t)(m->total - start);
-	return m->piece_len;
-}
-
-static bool
-bit_get(const uint8_t *bits, uint32_t i)
-{
-	return bits[i >> 3] & (0x80u >> (i & 7));
-}
-
 static bool
 hash_ok(const struct metainfo *m, uint32_t piece, const uint8_t *buf)
 {
 	uint8_t md[SHA1_LEN];
 
-	sha1(buf, piece_size(m, piece), md);
+	sha1(buf, meta_piece_size(m, piece), md);
 	return memcmp(md, meta_piece_hash(m, piece), SHA1_LEN) == 0;
 }
 
@@ -122,7 +108,7 @@ verify_job(struct hasher *h, struct job *j)
 static uint8_t
 check_piece(struct hasher *h, uint32_t piece, uint8_t *scratch)
 {
-	uint32_t n = piece_size(h->meta, piece);
+	uint32_t n = meta_piece_size(h->meta, piece);
 	int rc;
 
 	rc = storage_read(h->st, (uint64_t)piece * h->meta->piece_len, n,
@@ -138,8 +124,7 @@ check_claim_locked(struct hasher_check *c, uint32_t npieces, uint32_t *out)
 {
 	if (c->cancel)
 		return false;
-	while (c->cursor < npieces && !bit_get(c->todo, c->cursor))
-		c->cursor++;
+	c->cursor = bitfield_next_set(&c->todo, c->cursor);
 	if (c->cursor >= npieces)
 		return false;
 	*out = c->cursor++;
@@ -147,16 +132,24 @@ check_claim_locked(struct hasher_check *c, uint32_t npieces, uint32_t *out)
 	return true;
 }
 
-/* The job is over once nothing is left to claim and nothing in flight. */
-static void
+/*
+ * The job is over once nothing is left to claim and nothing in flight.
+ * Returns true when it just finished: the caller wakes the loop once it
+ * has dropped the lock.
+ */
+static bool
 check_maybe_finish_locked(struct hasher *h, struct hasher_check *c)
 {
+	uint32_t n = h->meta->npieces;
+
 	if (c->finished || c->inflight > 0)
-		return;
-	if (!c->cancel && c->cursor < h->meta->npieces)
-		return;
+		return false;
+	/* Skip what is not to do, so a todo ending early finishes too. */
+	c->cursor = bitfield_next_set(&c->todo, c->cursor);
+	if (!c->cancel && c->cursor < n)
+		return false;
 	c->finished = true;
-	uv_async_send(&h->async);
+	return true;
 }
 
 static void *
@@ -184,7 +177,9 @@ worker_main(void *arg)
 			else
 				h->d_head = j;
 			h->d_tail = j;
+			pthread_mutex_unlock(&h->lock);
 			uv_async_send(&h->async);
+			pthread_mutex_lock(&h->lock);
 			continue;
 		}
 		c = h->check;
@@ -199,10 +194,14 @@ worker_main(void *arg)
 				r = check_piece(h, piece, scratch);
 			c->result[piece] = r;
 			atomic_fetch_add(&c->done_bytes,
-			    piece_size(h->meta, piece));
+			    meta_piece_size(h->meta, piece));
 			pthread_mutex_lock(&h->lock);
 			c->inflight--;
-			check_maybe_finish_locked(h, c);
+			if (check_maybe_finish_locked(h, c)) {
+				pthread_mutex_unlock(&h->lock);
+				uv_async_send(&h->async);
+				pthread_mutex_lock(&h->lock);
+			}
 			continue;
 		}
 		if (h->closing)
@@ -210,9 +209,13 @@ worker_main(void *arg)
 		pthread_cond_wait(&h->cond, &h->lock);
 	}
 	h->nexited++;
-	uv_async_send(&h->async);
 	pthread_mutex_unlock(&h->lock);
 	free(scratch);
+	/*
+	 * h stays alive: it is freed only after on_async() has joined this
+	 * thread, which waits for this return.
+	 */
+	uv_async_send(&h->async);
 	return NULL;
 }
 
@@ -239,7 +242,7 @@ on_closed(uv_handle_t *handle)
 static void
 check_free(struct hasher_check *c)
 {
-	free(c->todo);
+	bitfield_fini(&c->todo);
 	free(c->result);
 	free(c);
 }
@@ -273,7 +276,7 @@ on_async(uv_async_t *async)
 		check_free(done_check);
 	}
 	if (all_exited && !h->joined) {
-		/* Every worker has left its loop: these joins do not wait. */
+		/* Every worker has left its loop: joins wait a moment. */
 		for (unsigned i = 0; i < h->nthreads; i++)
 			pthread_join(h->threads[i], NULL);
 		h->joined = true;
@@ -354,6 +357,8 @@ hasher_close(struct hasher *h, hasher_close_cb *cb, void *arg)
 	}
 	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
+	/* A finished check, or no worker left to wake us. */
+	uv_async_send(&h->async);
 }
 
 uint8_t *
@@ -437,26 +442,25 @@ hasher_submit(struct hasher *h, uint32_t piece, uint8_t *buf,
 }
 
 int
-hasher_recheck(struct hasher *h, const uint8_t *todo, hasher_check_cb *cb,
-    void *arg, struct hasher_check **out)
+hasher_recheck(struct hasher *h, const struct bitfield *todo,
+    hasher_check_cb *cb, void *arg, struct hasher_check **out)
 {
-	uint32_t n = h->meta->npieces;
-	size_t nbytes = ((size_t)n + 7) / 8;
+	uint32_t n = h->meta->npieces, i;
 	struct hasher_check *c;
+	bool done;
 
+	if (todo->nbits != n)
+		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	c->todo = malloc(nbytes);
 	c->result = calloc(n, 1);
-	if (c->todo == NULL || c->result == NULL) {
+	if (c->result == NULL || bitfield_copy(&c->todo, todo) < 0) {
 		check_free(c);
 		return -ENOMEM;
 	}
-	memcpy(c->todo, todo, nbytes);
-	for (uint32_t i = 0; i < n; i++)
-		if (bit_get(todo, i))
-			c->total_bytes += piece_size(h->meta, i);
+	BITFIELD_FOREACH_SET(todo, i)
+		c->total_bytes += meta_piece_size(h->meta, i);
 	c->h = h;
 	c->cb = cb;
 	c->arg = arg;
@@ -472,9 +476,11 @@ hasher_recheck(struct hasher *h, const uint8_t *todo, hasher_check_cb *cb,
 	}
 	h->check = c;
 	/* Nothing to do: finish through the loop all the same. */
-	check_maybe_finish_locked(h, c);
+	done = check_maybe_finish_locked(h, c);
 	pthread_cond_broadcast(&h->cond);
 	pthread_mutex_unlock(&h->lock);
+	if (done)
+		uv_async_send(&h->async);
 	if (out != NULL)
 		*out = c;
 	return 0;
@@ -484,11 +490,14 @@ void
 hasher_recheck_cancel(struct hasher_check *c)
 {
 	struct hasher *h = c->h;
+	bool done;
 
 	pthread_mutex_lock(&h->lock);
 	c->cancel = true;
-	check_maybe_finish_locked(h, c);
+	done = check_maybe_finish_locked(h, c);
 	pthread_mutex_unlock(&h->lock);
+	if (done)
+		uv_async_send(&h->async);
 }
 
 void

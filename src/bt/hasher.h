@@ -27,6 +27,7 @@
 
 #include <uv.h>
 
+struct bitfield;
 struct metainfo;
 struct storage;
 
@@ -77,7 +78,11 @@ int	hasher_new(uv_loop_t *loop, const struct metainfo *meta,
  */
 void	hasher_close(struct hasher *, hasher_close_cb *cb, void *arg);
 
-/* A piece buffer, or NULL when max_bufs are out (or out of memory). */
+/*
+ * A piece buffer, or NULL when max_bufs are out (or out of memory).  Any
+ * thread, until the close callback has run (buffers still out then are
+ * the caller's to free()).
+ */
 uint8_t	*hasher_buf_get(struct hasher *);
 void	 hasher_buf_put(struct hasher *, uint8_t *buf);
 /* Buffers handed out and not yet put back. */
@@ -93,11 +98,11 @@ int	hasher_submit(struct hasher *, uint32_t piece, uint8_t *buf,
 	    hasher_verify_cb *cb, void *arg);
 
 /*
- * Hash the pieces set in todo (BEP 3 bit order, copied) from the store,
+ * Hash the pieces set in todo (copied; nbits == npieces) from the store,
  * writing nothing.  One recheck at a time (-EBUSY).  *out (may be NULL)
  * stays valid until cb has returned.  Returns 0 or -errno.
  */
-int	hasher_recheck(struct hasher *, const uint8_t *todo,
+int	hasher_recheck(struct hasher *, const struct bitfield *todo,
 	    hasher_check_cb *cb, void *arg, struct hasher_check **out);
 /* Stop handing out pieces; cb follows with -ECANCELED. */
 void	hasher_recheck_cancel(struct hasher_check *);

@@ -381,6 +381,27 @@ picker_set_have(struct picker *pk, uint32_t piece)
 }
 
 bool
+picker_wants(const struct picker *pk, uint32_t piece)
+{
+	return piece < pk->npieces && pk->key[piece] != KEY_NONE;
+}
+
+bool
+picker_peer_interesting(const struct picker *pk, const struct bitfield *have)
+{
+	uint32_t end = bucket_start(pk, KEY_NONE);
+
+	if (have->nbits != pk->npieces)
+		return false;
+	if (bitfield_all(have))
+		return end > 0;
+	for (uint32_t i = 0; i < end; i++)
+		if (bitfield_test(have, pk->order[i]))
+			return true;
+	return false;
+}
+
+bool
 picker_have(const struct picker *pk, uint32_t piece)
 {
 	return piece < pk->npieces && (pk->flags[piece] & F_HAVE);
@@ -856,4 +877,82 @@ picker_on_hash_fail(struct picker *pk, uint32_t piece, uint32_t *peers,
 	}
 	a->first_free = 0;
 	return n;
+}
+
+int
+picker_check(const struct picker *pk, const char **why)
+{
+	uint32_t i, b, *nreq = NULL;
+	int rc = -EFAULT;
+
+	*why = NULL;
+	for (i = 0; i < pk->npieces; i++) {
+		uint32_t k = pk->key[i];
+
+		if (pk->order[pk->pos[i]] != i) {
+			*why = "order and pos disagree";
+			return rc;
+		}
+		if (k != key_of(pk, i)) {
+			*why = "stale key";
+			return rc;
+		}
+		if (pk->pos[i] < bucket_start(pk, k) ||
+		    pk->pos[i] >= pk->bucket_end[k]) {
+			*why = "piece outside its bucket";
+			return rc;
+		}
+		if (pk->act[i] >= 0 && (uint32_t)pk->act[i] >= pk->nact) {
+			*why = "bad active index";
+			return rc;
+		}
+	}
+	if (pk->bucket_end[NKEYS - 1] != pk->npieces) {
+		*why = "buckets do not cover every piece";
+		return rc;
+	}
+	if (pk->peers_alloc > 0 &&
+	    (nreq = calloc(pk->peers_alloc, sizeof(*nreq))) == NULL) {
+		*why = "no memory";
+		return -ENOMEM;
+	}
+	for (i = 0; i < pk->nact; i++) {
+		const struct pk_active *a = &pk->actives[i];
+		uint32_t nfree = 0, ndone = 0;
+
+		if (pk->act[a->piece] != (int32_t)i) {
+			*why = "active list and index disagree";
+			goto out;
+		}
+		for (b = 0; b < a->nblocks; b++) {
+			const struct pk_block *blk = &a->blocks[b];
+
+			nfree += blk->state == B_FREE;
+			ndone += blk->state == B_DONE;
+			if (blk->state == B_FREE && b < a->first_free) {
+				*why = "free block before first_free";
+				goto out;
+			}
+			if ((blk->state == B_REQ) != (blk->nreq > 0)) {
+				*why = "requested block without requester";
+				goto out;
+			}
+			for (uint32_t j = 0; j < blk->nreq; j++)
+				if (blk->peer[j] < pk->peers_alloc)
+					nreq[blk->peer[j]]++;
+		}
+		if (nfree != a->nfree || ndone != a->ndone) {
+			*why = "block counts are off";
+			goto out;
+		}
+	}
+	for (i = 0; i < pk->peers_alloc; i++)
+		if (nreq[i] != pk->peers[i].nreq) {
+			*why = "peer request count is off";
+			goto out;
+		}
+	rc = 0;
+out:
+	free(nreq);
+	return rc;
 }

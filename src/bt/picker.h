@@ -93,6 +93,16 @@ void		 picker_set_prio(struct picker *, uint32_t first, uint32_t last,
 		    enum picker_prio prio);
 enum picker_prio picker_prio(const struct picker *, uint32_t piece);
 
+/* Still wanted: not had, not SKIP, not all padding. */
+bool		 picker_wants(const struct picker *, uint32_t piece);
+/*
+ * Does a peer with these pieces have one we want?  (Our interest, BEP 3;
+ * O(wanted pieces) at worst, so call it on a bitfield, and use
+ * picker_wants() on each HAVE.)
+ */
+bool		 picker_peer_interesting(const struct picker *,
+		    const struct bitfield *have);
+
 /* A verified piece (or one from the resume record): never requested. */
 void		 picker_set_have(struct picker *, uint32_t piece);
 bool		 picker_have(const struct picker *, uint32_t piece);
@@ -156,6 +166,13 @@ uint32_t	 picker_on_hash_fail(struct picker *, uint32_t piece,
 /* Requests to keep out to a peer downloading at rate bytes/s:
  * rate x 3 s / 16 KiB, within [2, 500]. */
 uint32_t	 picker_pipeline_depth(uint64_t rate);
+
+/*
+ * Check every internal invariant (order, buckets, block counts, per-peer
+ * request counts); O(npieces + active blocks).  0, or -EFAULT with a
+ * static reason in *why.  For tests and debug builds.
+ */
+int		 picker_check(const struct picker *, const char **why);
 
 /* Geometry helpers. */
 uint32_t	 picker_piece_size(const struct picker *, uint32_t piece);

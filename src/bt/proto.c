@@ -99,6 +99,8 @@ attach(struct proto *p, const struct wire_geom *g, const struct bitfield *ours)
 
 	if (ours->nbits != g->npieces || g->npieces == 0)
 		return fail(p, -EINVAL, "geometry and bitfield disagree");
+	if (p->have.bits != NULL)
+		return fail(p, -EINVAL, "already attached");
 	p->geom = *g;
 	p->ours = ours;
 	wire_dec_set_geom(&p->dec, g);
@@ -145,6 +147,10 @@ send_intro(struct proto *p, uint64_t now)
 		hs.has_p = p->cfg.listen_port != 0;
 		hs.p = p->cfg.listen_port;
 		hs.metadata_size = -1;
+		if (p->has_ip4) {	/* BEP 10: how we see the peer */
+			memcpy(hs.yourip, p->ip4, 4);
+			hs.yourip_len = 4;
+		}
 		wire_put_ext_hs(&p->out, &hs);
 	}
 	if (p->fast && p->has_ip4) {
@@ -215,12 +221,28 @@ find_req(const struct proto_req *r, uint32_t n, uint32_t index,
 	return -1;
 }
 
+/* Remove entry i of an array of *n requests, keeping the order. */
+static void
+remove_at(struct proto_req *r, uint32_t *n, uint32_t i)
+{
+	memmove(&r[i], &r[i + 1], (*n - i - 1) * sizeof(r[0]));
+	(*n)--;
+}
+
 static void
 remove_req(struct proto *p, uint32_t i)
 {
-	memmove(&p->reqs[i], &p->reqs[i + 1],
-	    (p->nreqs - i - 1) * sizeof(p->reqs[0]));
-	p->nreqs--;
+	remove_at(p->reqs, &p->nreqs, i);
+}
+
+/* Find the peer's queued request like m, as an index into p->inq. */
+static int
+find_in(const struct proto *p, const struct wire_msg *m)
+{
+	int i = find_req(p->inq + p->in_head, p->in_end - p->in_head,
+	    m->index, m->begin, m->length);
+
+	return i < 0 ? i : i + (int)p->in_head;
 }
 
 static void
@@ -254,15 +276,6 @@ in_set(const uint32_t *set, uint32_t n, uint32_t index)
 	return false;
 }
 
-/* Remove entry i of the peer's queue (head..end). */
-static void
-remove_in(struct proto *p, uint32_t i)
-{
-	memmove(&p->inq[i], &p->inq[i + 1],
-	    (p->in_end - i - 1) * sizeof(p->inq[0]));
-	p->in_end--;
-}
-
 /* A request we will not serve: BEP 6 reject, or silence without it. */
 static int
 refuse(struct proto *p, const struct wire_msg *m, uint64_t now)
@@ -278,18 +291,15 @@ static int
 on_request(struct proto *p, const struct wire_msg *m, uint64_t now,
     struct proto_event *ev)
 {
-	uint32_t i;
-
 	/* BEP 3/6: blocks over 16 KiB, pieces we lack, requests while
 	 * choked (outside the allowed-fast set) and overflow are refused. */
 	if (m->length > WIRE_BLOCK || !bitfield_test(p->ours, m->index) ||
 	    (p->am_choking && !in_set(p->af_out, p->naf_out, m->index)))
 		return refuse(p, m, now);
-	for (i = p->in_head; i < p->in_end; i++)
-		if (p->inq[i].index == m->index &&
-		    p->inq[i].begin == m->begin &&
-		    p->inq[i].length == m->length)
-			return 0;	/* a duplicate: already queued */
+	/*
+	 * No duplicate check: it would cost a scan of the queue per request
+	 * (a flood's CPU price); a duplicate is served twice, within the cap.
+	 */
 	if (p->in_end - p->in_head >= PROTO_MAX_IN_REQS)
 		return refuse(p, m, now);
 	if (p->in_end == PROTO_MAX_IN_REQS) {
@@ -311,22 +321,17 @@ static int
 on_cancel(struct proto *p, const struct wire_msg *m, uint64_t now,
     struct proto_event *ev)
 {
-	for (uint32_t i = p->in_head; i < p->in_end; i++) {
-		if (p->inq[i].index != m->index ||
-		    p->inq[i].begin != m->begin ||
-		    p->inq[i].length != m->length)
-			continue;
-		remove_in(p, i);
-		ev->type = PROTO_EV_CANCEL;
-		/* BEP 6: a cancelled request is answered with a reject. */
-		if (p->fast) {
-			wire_put_req(&p->out, WIRE_REJECT, m->index, m->begin,
-			    m->length);
-			return sent(p, now);
-		}
+	int i = find_in(p, m);
+
+	if (i < 0)
+		return 0;	/* already served or never queued: fine */
+	remove_at(p->inq, &p->in_end, (uint32_t)i);
+	ev->type = PROTO_EV_CANCEL;
+	/* BEP 6: a cancelled request is answered with a reject. */
+	if (!p->fast)
 		return 0;
-	}
-	return 0;	/* already served or never queued: fine */
+	wire_put_req(&p->out, WIRE_REJECT, m->index, m->begin, m->length);
+	return sent(p, now);
 }
 
 static int
@@ -761,7 +766,13 @@ proto_out_consumed(struct proto *p, size_t n)
 {
 	p->out_off += n;
 	if (p->out_off >= p->out.len) {
-		buf_reset(&p->out);
+		/* Drained: give a burst's memory back (idle peers stay small). */
+		if (p->out.alloc > PROTO_OUT_KEEP) {
+			buf_fini(&p->out);
+			buf_init(&p->out, PROTO_OUT_MAX);
+		} else {
+			buf_reset(&p->out);
+		}
 		p->out_off = 0;
 	} else if (p->out_off >= (1u << 20)) {
 		/* Compact now and then rather than on every write. */

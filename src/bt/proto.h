@@ -49,7 +49,8 @@
 #define PROTO_ALLOWED_FAST_K	10	/* pieces in the set we grant */
 #define PROTO_MAX_ALLOWED_FAST_IN 64	/* pieces kept from the peer's grants */
 #define PROTO_CANCEL_RING	256	/* recent cancels remembered */
-#define PROTO_OUT_MAX		((size_t)8 << 20)
+#define PROTO_OUT_MAX		((size_t)8 << 20)	/* then -ENOBUFS */
+#define PROTO_OUT_KEEP		((size_t)256 << 10)	/* kept when drained */
 #define PROTO_DEFAULT_REQQ	250	/* peer's queue when it does not say */
 
 struct proto_req {

@@ -57,7 +57,7 @@ struct storage {
 	enum storage_layout	 layout;
 	unsigned		 flags;
 	char			*path;		/* owned */
-	int			 root_fd;	/* DIR, DIR/NAME or <root>/<hex> */
+	int			 root_fd;	/* DIR, DIR/NAME, root/hex */
 	struct slot		*slots;		/* owned */
 	uint32_t		 nslots;
 	uint32_t		 max_open;
@@ -67,33 +67,6 @@ struct storage {
 	uint32_t		 lru_head;	/* protected: least recent */
 	uint32_t		 lru_tail;	/* protected: most recent */
 };
-
-static uint64_t
-piece_size(const struct metainfo *m, uint32_t piece)
-{
-	uint64_t start = (uint64_t)piece * m->piece_len;
-
-	if (piece + 1 == m->npieces)
-		return m->total - start;
-	return m->piece_len;
-}
-
-/* Last file whose offset is <= off (zero-size files share an offset). */
-static uint32_t
-file_at(const struct metainfo *m, uint64_t off)
-{
-	uint32_t lo = 0, hi = m->nfiles;
-
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (m->files[mid].offset <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
-}
 
 /* --- the LRU of idle open fds (all _locked: caller holds st->lock) --- */
 
@@ -314,8 +287,8 @@ slot_release(struct storage *st, uint32_t i, bool wrote)
 
 /* --- open/close --- */
 
-static int
-mkdir_p(const char *path, mode_t mode)
+int
+storage_mkdir_p(const char *path, unsigned mode)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
@@ -345,7 +318,7 @@ open_root(struct storage *st, const char *dir)
 	int dfd, fd, rc;
 
 	if (st->layout == STORAGE_CACHE && !rdonly) {
-		rc = mkdir_p(dir, 0700);
+		rc = storage_mkdir_p(dir, 0700);
 		if (rc < 0)
 			return rc;
 	}
@@ -464,8 +437,8 @@ open_cap(void)
 	struct rlimit rl;
 	uint64_t cap = STORAGE_MAX_OPEN;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 4 < cap)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < cap)
 		cap = rl.rlim_cur / 4;
 	return cap < 8 ? 8 : (uint32_t)cap;
 }
@@ -527,6 +500,24 @@ storage_close(struct storage *st)
 	free(st);
 }
 
+int
+storage_close_and_remove(struct storage *st)
+{
+	int rc = 0;
+
+	if (st->layout != STORAGE_CACHE || (st->flags & STORAGE_RDONLY)) {
+		storage_close(st);
+		return -ENOTSUP;
+	}
+	if (unlinkat(st->root_fd, CACHE_DATA, 0) < 0 && errno != ENOENT)
+		rc = -errno;
+	if (rc == 0 && rmdir(st->path) < 0 && errno != ENOTEMPTY &&
+	    errno != EEXIST)
+		rc = -errno;
+	storage_close(st);
+	return rc;
+}
+
 /* --- I/O --- */
 
 /*
@@ -554,7 +545,7 @@ seg_iter_init(struct seg_iter *it, const struct storage *st, uint64_t off,
 	it->st = st;
 	it->off = off;
 	it->end = off + len;
-	it->file = file_at(st->meta, off);
+	it->file = meta_file_at(st->meta, off);
 }
 
 static bool
@@ -644,7 +635,7 @@ storage_write_piece(struct storage *st, uint32_t piece, const void *buf)
 	if (piece >= st->meta->npieces)
 		return -ERANGE;
 	seg_iter_init(&it, st, (uint64_t)piece * st->meta->piece_len,
-	    piece_size(st->meta, piece));
+	    meta_piece_size(st->meta, piece));
 	while (seg_next(&it, &sg)) {
 		if (!sg.pad) {
 			rc = slot_acquire(st, sg.slot, &fd);
@@ -774,7 +765,7 @@ storage_discard(struct storage *st, uint32_t piece)
 	if (piece >= st->meta->npieces)
 		return -ERANGE;
 	off = (uint64_t)piece * st->meta->piece_len;
-	len = piece_size(st->meta, piece);
+	len = meta_piece_size(st->meta, piece);
 	rc = slot_acquire(st, 0, &fd);
 	if (rc < 0)
 		return rc;
@@ -785,13 +776,28 @@ storage_discard(struct storage *st, uint32_t piece)
 	return rc;
 }
 
+/* fstat slot i through a pinned fd.  Returns 0, -ENOENT (absent), -errno. */
+static int
+slot_fstat(struct storage *st, uint32_t i, struct stat *sb)
+{
+	int fd, rc;
+
+	rc = slot_acquire(st, i, &fd);
+	if (rc < 0)
+		return rc;
+	if (fstat(fd, sb) < 0)
+		rc = -errno;
+	slot_release(st, i, false);
+	return rc;
+}
+
 int
 storage_slot_info(struct storage *st, uint32_t i,
     struct storage_slot_info *out)
 {
 	struct slot *s;
 	struct stat sb;
-	int fd, rc;
+	int rc;
 
 	if (i >= st->nslots)
 		return -ERANGE;
@@ -802,14 +808,9 @@ storage_slot_info(struct storage *st, uint32_t i,
 	out->pad = s->pad;
 	if (s->pad)
 		return 0;
-	rc = slot_acquire(st, i, &fd);
+	rc = slot_fstat(st, i, &sb);
 	if (rc == -ENOENT)
 		return 0;
-	if (rc < 0)
-		return rc;
-	if (fstat(fd, &sb) < 0)
-		rc = -errno;
-	slot_release(st, i, false);
 	if (rc < 0)
 		return rc;
 	out->present = true;
@@ -824,19 +825,14 @@ storage_disk_usage(struct storage *st, uint64_t *out)
 {
 	uint64_t total = 0;
 	struct stat sb;
-	int fd, rc;
+	int rc;
 
 	for (uint32_t i = 0; i < st->nslots; i++) {
 		if (st->slots[i].pad)
 			continue;
-		rc = slot_acquire(st, i, &fd);
+		rc = slot_fstat(st, i, &sb);
 		if (rc == -ENOENT)
 			continue;
-		if (rc < 0)
-			return rc;
-		if (fstat(fd, &sb) < 0)
-			rc = -errno;
-		slot_release(st, i, false);
 		if (rc < 0)
 			return rc;
 		total += (uint64_t)sb.st_blocks * 512;

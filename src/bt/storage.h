@@ -70,6 +70,13 @@ int	storage_open(const struct metainfo *meta, enum storage_layout layout,
 	    const char *dir, unsigned flags, struct storage **out);
 /* Close every fd (no fsync: call storage_sync() first to be durable). */
 void	storage_close(struct storage *);
+/*
+ * Cache layout only (`--no-keep`): close, delete the data file, and remove
+ * <root>/<hex> when nothing else is left in it (delete the resume record
+ * first).  The storage is freed whatever happens.  Returns 0, -ENOTSUP
+ * (download layout: the user's files are never deleted) or -errno.
+ */
+int	storage_close_and_remove(struct storage *);
 
 /*
  * Write piece (meta_piece_size() bytes from buf) at its place, pad ranges
@@ -153,5 +160,11 @@ const char *storage_path(const struct storage *);
  * /var/cache/vtfs for root.  Returns 0 or -ENAMETOOLONG / -ENOENT.
  */
 int	storage_default_cache_root(char *out, size_t outsz);
+
+/*
+ * mkdir -p: create path and its missing parents with mode.  Returns 0 or
+ * -errno.  Any thread.
+ */
+int	storage_mkdir_p(const char *path, unsigned mode);
 
 #endif /* VTFS_BT_STORAGE_H */

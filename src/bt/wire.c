@@ -188,18 +188,12 @@ reserve(struct wire_dec *d, size_t need)
 	return 0;
 }
 
-/* Done with the partial buffer: keep a small one for the next message. */
+/* Done with a message: the next one starts from an empty header. */
 static void
 release(struct wire_dec *d)
 {
 	d->fill = 0;
-	d->need = 0;
 	d->hdr_fill = 0;
-	if (d->alloc > WIRE_KEEP_BUF) {
-		free(d->buf);
-		d->buf = NULL;
-		d->alloc = 0;
-	}
 }
 
 /*
@@ -243,6 +237,15 @@ wire_dec_feed(struct wire_dec *d, const uint8_t *in, size_t len, size_t *used,
 	int rc;
 
 	*used = 0;
+	/*
+	 * The previous message's data may have pointed into d->buf; it is
+	 * dead now, so a big buffer from a large message goes back.
+	 */
+	if (d->fill == 0 && d->alloc > WIRE_KEEP_BUF) {
+		free(d->buf);
+		d->buf = NULL;
+		d->alloc = 0;
+	}
 	if (d->want_hs) {
 		/* Fail on the first byte already: it must be 19. */
 		if (d->fill == 0 && len > 0 && in[0] != 19)
@@ -291,13 +294,7 @@ wire_dec_feed(struct wire_dec *d, const uint8_t *in, size_t len, size_t *used,
 	if (p == NULL)
 		return rc;
 	rc = parse_body(d, d->hdr[4], p, mlen - 1, msg);
-	if (p == d->buf) {
-		/* data points into d->buf: keep it until the next call. */
-		d->fill = 0;
-		d->hdr_fill = 0;
-	} else {
-		release(d);
-	}
+	release(d);	/* msg->data may point into d->buf until next call */
 	return rc < 0 ? rc : 1;
 more:
 	*used = pos;
@@ -381,6 +378,7 @@ wire_put_bitfield(struct buf *out, const struct bitfield *bf)
 		return buf_error(out);
 	bitfield_to_wire(bf, p);
 	out->len += n;
+	out->data[out->len] = '\0';	/* buf keeps its data terminated */
 	return buf_error(out);
 }
 

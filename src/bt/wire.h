@@ -106,7 +106,6 @@ struct wire_dec {
 	bool		 want_hs;	/* next bytes are a handshake */
 	uint8_t		*buf;		/* owned: a partial message */
 	size_t		 fill;		/* bytes of it held */
-	size_t		 need;		/* bytes the current message needs */
 	size_t		 alloc;
 	uint8_t		 hdr[5];	/* partial length prefix + id */
 	size_t		 hdr_fill;

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "base/bitfield.h"
 #include "bt/hasher.h"
 #include "bt/storage.h"
 #include "testmeta.h"
@@ -224,10 +225,17 @@ on_checked_quiet(void *arg, int status, const uint8_t *result)
 	c->ndone++;
 }
 
+/* A todo of m's pieces with the bits of the string ('1' set) or all. */
 static void
-set_bit(uint8_t *bits, uint32_t i)
+todo_init(struct bitfield *b, const struct metainfo *m, const char *bits)
 {
-	bits[i >> 3] |= (uint8_t)(0x80u >> (i & 7));
+	assert_int_equal(bitfield_init(b, m->npieces), 0);
+	if (bits == NULL)
+		bitfield_set_all(b);
+	else
+		for (uint32_t i = 0; bits[i] != '\0'; i++)
+			if (bits[i] == '1')
+				bitfield_set(b, i);
 }
 
 static void
@@ -235,7 +243,7 @@ test_hasher_recheck(void **state)
 {
 	struct hasher_check *job;
 	char path[PATH_MAX];
-	uint8_t todo[2] = {0};
+	struct bitfield todo;
 	struct ctx c;
 	int fd;
 
@@ -251,13 +259,18 @@ test_hasher_recheck(void **state)
 	assert_int_equal(pwrite(fd, "X", 1, 2 * PL + 7), 1);
 	close(fd);
 	/* Check all but piece 5. */
-	for (uint32_t p = 0; p < c.m->npieces; p++)
-		if (p != 5)
-			set_bit(todo, p);
+	todo_init(&todo, c.m, NULL);
+	bitfield_clear(&todo, 5);
 	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
-	assert_int_equal(hasher_recheck(c.h, todo, on_checked, &c, &job), 0);
-	assert_int_equal(hasher_recheck(c.h, todo, on_checked_quiet, &c,
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked, &c, &job), 0);
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked_quiet, &c,
 	    NULL), -EBUSY);
+	bitfield_fini(&todo);
+	/* A todo of the wrong size is refused. */
+	assert_int_equal(bitfield_init(&todo, c.m->npieces + 1), 0);
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked_quiet, &c,
+	    NULL), -EINVAL);
+	bitfield_fini(&todo);
 	hasher_check_progress(job, &c.prog_done, &c.prog_total);
 	assert_int_equal(c.prog_total, c.m->total - PL);
 	assert_int_equal(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
@@ -276,12 +289,40 @@ test_hasher_recheck(void **state)
 	ctx_fini(&c);
 }
 
+/* A todo that ends early, and an empty one, still finish. */
+static void
+test_hasher_recheck_sparse_todo(void **state)
+{
+	struct bitfield todo;
+	struct ctx c;
+
+	(void)state;
+	ctx_init(&c, STORAGE_CACHE, 0);
+	todo_init(&todo, c.m, "1");
+	assert_int_equal(storage_write_piece(c.st, 0, c.data), 0);
+	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked_quiet, &c,
+	    NULL), 0);
+	while (c.ndone == 0)
+		assert_true(uv_run(&c.loop, UV_RUN_ONCE) >= 0);
+	assert_int_equal(c.check_status, 0);
+	bitfield_clear(&todo, 0);
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked, &c, NULL), 0);
+	bitfield_fini(&todo);
+	assert_int_equal(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
+	assert_true(c.closed);
+	assert_int_equal(c.check_status, 0);
+	for (uint32_t p = 0; p < c.m->npieces; p++)
+		assert_int_equal(c.check_result[p], HASHER_UNCHECKED);
+	ctx_fini(&c);
+}
+
 /* A file missing from a read-only store: its pieces are MISSING. */
 static void
 test_hasher_recheck_missing(void **state)
 {
 	char path[PATH_MAX];
-	uint8_t todo[2] = {0xff, 0xff};
+	struct bitfield todo;
 	struct ctx c;
 
 	(void)state;
@@ -295,7 +336,9 @@ test_hasher_recheck_missing(void **state)
 	assert_int_equal(storage_open(c.m, STORAGE_DOWNLOAD, c.dir,
 	    STORAGE_RDONLY, &c.st), 0);
 	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
-	assert_int_equal(hasher_recheck(c.h, todo, on_checked, &c, NULL), 0);
+	todo_init(&todo, c.m, NULL);
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked, &c, NULL), 0);
+	bitfield_fini(&todo);
 	assert_int_equal(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(c.check_status, 0);
 	/* c is [164688, 184688): pieces 10-11 touch it. */
@@ -305,33 +348,44 @@ test_hasher_recheck_missing(void **state)
 	ctx_fini(&c);
 }
 
+/*
+ * A 64 MiB torrent of 16 KiB pieces, all on disk: rechecks that take long
+ * enough to be cancelled.  todo gets every piece set.
+ */
+static void
+ctx_init_big(struct ctx *c, struct bitfield *todo)
+{
+	static const struct tm_file big[] = {{"big", 64u << 20, 0}};
+
+	memset(c, 0, sizeof(*c));
+	tm_tmpdir(c->dir);
+	c->m = tm_new("big", false, PL, big, 1, 9, &c->data);
+	assert_int_equal(storage_open(c->m, STORAGE_CACHE, c->dir, 0, &c->st),
+	    0);
+	for (uint32_t p = 0; p < c->m->npieces; p++)
+		assert_int_equal(storage_write_piece(c->st, p,
+		    c->data + (uint64_t)p * PL), 0);
+	assert_int_equal(uv_loop_init(&c->loop), 0);
+	assert_int_equal(uv_timer_init(&c->loop, &c->guard), 0);
+	assert_int_equal(uv_timer_start(&c->guard, on_guard, 30000, 0), 0);
+	c->loop_thread = pthread_self();
+	todo_init(todo, c->m, NULL);
+	assert_int_equal(hasher_new(&c->loop, c->m, c->st, 2, 2, &c->h), 0);
+}
+
 /* Closing during a long recheck cancels it: -ECANCELED, then closed. */
 static void
 test_hasher_close_cancels_recheck(void **state)
 {
-	static const struct tm_file big[] = {{"big", 64u << 20, 0}};
 	struct hasher_check *job;
-	uint8_t *todo;
+	struct bitfield todo;
 	struct ctx c;
 
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	tm_tmpdir(c.dir);
-	c.m = tm_new("big", false, PL, big, 1, 9, &c.data);
-	assert_int_equal(storage_open(c.m, STORAGE_CACHE, c.dir, 0, &c.st), 0);
-	for (uint32_t p = 0; p < c.m->npieces; p++)
-		assert_int_equal(storage_write_piece(c.st, p,
-		    c.data + (uint64_t)p * PL), 0);
-	assert_int_equal(uv_loop_init(&c.loop), 0);
-	assert_int_equal(uv_timer_init(&c.loop, &c.guard), 0);
-	assert_int_equal(uv_timer_start(&c.guard, on_guard, 30000, 0), 0);
-	c.loop_thread = pthread_self();
-	todo = malloc(c.m->npieces / 8);
-	memset(todo, 0xff, c.m->npieces / 8);
-	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
-	assert_int_equal(hasher_recheck(c.h, todo, on_checked_quiet, &c,
+	ctx_init_big(&c, &todo);
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked_quiet, &c,
 	    &job), 0);
-	free(todo);
+	bitfield_fini(&todo);
 	/* Close at once: the recheck's callback is a no-op. */
 	hasher_close(c.h, on_closed, &c);
 	assert_int_equal(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
@@ -365,30 +419,16 @@ on_idle_cancel(uv_idle_t *idle)
 static void
 test_hasher_recheck_cancel(void **state)
 {
-	static const struct tm_file big[] = {{"big", 64u << 20, 0}};
 	struct cancel_ctx cc;
 	uint32_t good = 0, unchecked = 0;
-	uint8_t *todo;
+	struct bitfield todo;
 	struct ctx c;
 
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	tm_tmpdir(c.dir);
-	c.m = tm_new("big", false, PL, big, 1, 9, &c.data);
-	assert_int_equal(storage_open(c.m, STORAGE_CACHE, c.dir, 0, &c.st), 0);
-	for (uint32_t p = 0; p < c.m->npieces; p++)
-		assert_int_equal(storage_write_piece(c.st, p,
-		    c.data + (uint64_t)p * PL), 0);
-	assert_int_equal(uv_loop_init(&c.loop), 0);
-	assert_int_equal(uv_timer_init(&c.loop, &c.guard), 0);
-	assert_int_equal(uv_timer_start(&c.guard, on_guard, 30000, 0), 0);
-	c.loop_thread = pthread_self();
-	todo = malloc(c.m->npieces / 8);
-	memset(todo, 0xff, c.m->npieces / 8);
-	assert_int_equal(hasher_new(&c.loop, c.m, c.st, 2, 2, &c.h), 0);
-	assert_int_equal(hasher_recheck(c.h, todo, on_checked, &c, &cc.job),
+	ctx_init_big(&c, &todo);
+	assert_int_equal(hasher_recheck(c.h, &todo, on_checked, &c, &cc.job),
 	    0);
-	free(todo);
+	bitfield_fini(&todo);
 	cc.c = &c;
 	assert_int_equal(uv_idle_init(&c.loop, &cc.idle), 0);
 	cc.idle.data = &cc;
@@ -414,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_hasher_verify_and_write),
 		cmocka_unit_test(test_hasher_buffer_pool),
 		cmocka_unit_test(test_hasher_recheck),
+		cmocka_unit_test(test_hasher_recheck_sparse_todo),
 		cmocka_unit_test(test_hasher_recheck_missing),
 		cmocka_unit_test(test_hasher_close_cancels_recheck),
 		cmocka_unit_test(test_hasher_recheck_cancel),

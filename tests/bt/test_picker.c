@@ -144,6 +144,13 @@ test_picker_rarest_first(void **state)
 		assert_true(out[i].piece <= 2);
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_not_equal(out[i].piece, 5);
+	/* Interest: c has only pieces we want; after we get them, none. */
+	assert_true(picker_peer_interesting(pk, c));
+	assert_false(picker_wants(pk, 5));
+	for (uint32_t i = 0; i < 3; i++)
+		picker_set_have(pk, i);
+	assert_false(picker_peer_interesting(pk, c));
+	assert_true(picker_peer_interesting(pk, b));
 	/* A HAVE changes the order: b gets 7, so 7 is no longer rarest. */
 	picker_peer_remove(pk, 1, a);
 	assert_int_equal(picker_peer_nreq(pk, 1), 0);
@@ -394,6 +401,116 @@ test_picker_snubbed_and_lost(void **state)
 	bf_free(all);
 }
 
+/* A peer with few pieces deep in the order is served by a bitfield walk. */
+static void
+test_picker_sparse_peer(void **state)
+{
+	const uint32_t np = 20000;
+	struct picker *pk = picker_new(np, KB16, (uint64_t)np * KB16);
+	struct bitfield *most = bf_new(np, ""), *few = bf_new(np, "");
+	struct picker_peer ps = peer(2, few, 0);
+	struct picker_block out[8];
+	uint32_t n;
+
+	for (uint32_t i = 0; i < np - 1; i++)
+		bitfield_set(most, i);
+	bitfield_set(few, 5);
+	bitfield_set(few, 12345);
+	bitfield_set(few, np - 2);
+	picker_peer_add(pk, 1, most);
+	picker_peer_add(pk, 2, few);
+	n = picker_pick(pk, &ps, 0, 1000, out, 8);
+	assert_int_equal(n, 3);
+	for (uint32_t i = 0; i < n; i++)
+		assert_true(bitfield_test(few, out[i].piece));
+	picker_free(pk);
+	bf_free(most);
+	bf_free(few);
+}
+
+/* Random operations keep every invariant (checked after each step). */
+static void
+test_picker_random_invariants(void **state)
+{
+	const uint32_t np = 300;
+	struct picker *pk = picker_new(np, 3 * KB16, (uint64_t)np * 3 * KB16 -
+	    5000);
+	struct bitfield *have[6];
+	bool on[6] = {false};
+	struct picker_block out[16];
+	struct picker_recv r;
+	const char *why;
+	uint32_t peers[8];
+
+	srand(99);
+	assert_int_equal(picker_add_pad(pk, 7 * KB16, 5 * KB16), 0);
+	for (int p = 0; p < 6; p++) {
+		have[p] = bf_new(np, p == 0 ? NULL : "");
+		for (uint32_t i = 0; p > 0 && i < np; i++)
+			if (rand() % (p + 1) == 0)
+				bitfield_set(have[p], i);
+	}
+	for (int step = 0; step < 4000; step++) {
+		uint32_t p = (uint32_t)rand() % 6, i = (uint32_t)rand() % np;
+		struct picker_peer pp = peer(p, have[p], (uint64_t)rand());
+		uint32_t n;
+
+		switch (rand() % 9) {
+		case 0:
+			if (!on[p])
+				on[p] = picker_peer_add(pk, p, have[p]) == 0;
+			else
+				picker_peer_remove(pk, p, have[p]), on[p] = false;
+			break;
+		case 1:
+			if (on[p] && p > 0 && bitfield_set(have[p], i))
+				picker_peer_have(pk, p, i);
+			break;
+		case 2:
+			picker_set_prio(pk, i, i + (uint32_t)rand() % 20,
+			    (enum picker_prio)(rand() % 4));
+			break;
+		case 3:
+			picker_raise(pk, i, i + 5, PICKER_CRITICAL);
+			break;
+		case 4:
+			picker_set_spread(pk, 1 + (uint32_t)rand() % 4);
+			/* fall through */
+		default:
+			if (!on[p])
+				break;
+			pp.snubbed = rand() % 5 == 0;
+			n = picker_pick(pk, &pp, (uint64_t)step * 100, 1000,
+			    out, 1 + (uint32_t)rand() % 16);
+			for (uint32_t k = 0; k < n; k++) {
+				int fate = rand() % 3;
+
+				if (fate == 0)
+					picker_on_lost(pk, p, out[k].piece,
+					    out[k].begin);
+				if (fate != 1)
+					continue;
+				picker_on_block(pk, p, out[k].piece,
+				    out[k].begin, &r);
+				if (!r.piece_done)
+					continue;
+				if (rand() % 4 == 0)
+					picker_on_hash_fail(pk, out[k].piece,
+					    peers, 8);
+				else
+					picker_set_have(pk, out[k].piece);
+			}
+			break;
+		}
+		if (picker_check(pk, &why) != 0)
+			fail_msg("step %d: %s", step, why);
+	}
+	assert_true(picker_have_count(pk) > 0);
+	for (int p = 0; p < 6; p++)
+		bf_free(have[p]);
+	picker_free(pk);
+}
+
 /*
  * 100k pieces of 256 KiB, 40 partial peers (random halves) and one sparse
  * peer (1 %): time picks of a full pipeline and the block bookkeeping.
@@ -450,6 +567,67 @@ test_picker_bench_100k(void **state)
 	picker_free(pk);
 }
 
+/*
+ * The same torrent with deep pipelines: 40 peers keep 250 requests out
+ * each (10k blocks in flight, ~600 started pieces), and each round every
+ * peer delivers its oldest 64 blocks and is refilled.
+ */
+static void
+test_picker_bench_inflight(void **state)
+{
+	const uint32_t np = 100000, npeers = 40, depth = 250;
+	struct picker *pk = picker_new(np, 16 * KB16, (uint64_t)np * 16 * KB16);
+	struct bitfield *have[40];
+	struct picker_block *q[40];
+	uint32_t nq[40] = {0};
+	uint64_t t0, t_pick = 0, picks = 0, blocks = 0;
+	struct picker_recv r;
+
+	srand(43);
+	for (uint32_t p = 0; p < npeers; p++) {
+		have[p] = bf_new(np, "");
+		for (uint32_t i = 0; i < np; i++)
+			if (rand() % 4 != 0)
+				bitfield_set(have[p], i);
+		assert_int_equal(picker_peer_add(pk, p, have[p]), 0);
+		q[p] = malloc(depth * sizeof(*q[p]));
+	}
+	for (int round = 0; round < 50; round++) {
+		for (uint32_t p = 0; p < npeers; p++) {
+			struct picker_peer pp = peer(p, have[p], 10 << 20);
+			uint32_t n, done = nq[p] < 64 ? nq[p] : 64;
+
+			for (uint32_t i = 0; i < done; i++) {
+				picker_on_block(pk, p, q[p][i].piece,
+				    q[p][i].begin, &r);
+				if (r.piece_done)
+					picker_set_have(pk, q[p][i].piece);
+			}
+			memmove(q[p], q[p] + done,
+			    (nq[p] - done) * sizeof(*q[p]));
+			nq[p] -= done;
+			t0 = clock_now_ns();
+			n = picker_pick(pk, &pp, 0, 1000, q[p] + nq[p],
+			    depth - nq[p]);
+			t_pick += clock_now_ns() - t0;
+			nq[p] += n;
+			picks++;
+			blocks += n;
+		}
+	}
+	printf("picker bench in flight: 100k pieces, %u peers x %u deep: "
+	    "%.1f us per pick (%.2f us per block), %u pieces done\n",
+	    npeers, depth, t_pick / 1e3 / picks, t_pick / 1e3 / blocks,
+	    picker_have_count(pk));
+	assert_true(picker_have_count(pk) > 0);
+	assert_true(t_pick / picks < 5000000);
+	for (uint32_t p = 0; p < npeers; p++) {
+		bf_free(have[p]);
+		free(q[p]);
+	}
+	picker_free(pk);
+}
+
 int
 main(void)
 {
@@ -465,7 +643,10 @@ main(void)
 		cmocka_unit_test(test_picker_stalled_critical),
 		cmocka_unit_test(test_picker_hash_fail_senders),
 		cmocka_unit_test(test_picker_snubbed_and_lost),
+		cmocka_unit_test(test_picker_sparse_peer),
+		cmocka_unit_test(test_picker_random_invariants),
 		cmocka_unit_test(test_picker_bench_100k),
+		cmocka_unit_test(test_picker_bench_inflight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

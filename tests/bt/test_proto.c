@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,10 @@ test_proto_initial_states_and_handshake(void **state)
 	assert_string_equal(p.a.ext_hs.v, "vtfs test");
 	assert_int_equal(p.a.peer_reqq, PROTO_MAX_IN_REQS);
 	assert_int_equal(p.a.ext_hs.p, 6881);
+	/* yourip: b tells a the address it sees a at. */
+	assert_int_equal(p.a.ext_hs.yourip_len, 4);
+	assert_memory_equal(p.a.ext_hs.yourip, ip_a, 4);
+	assert_memory_equal(p.b.ext_hs.yourip, ip_b, 4);
 	/* b has everything: a got HAVE ALL, and b granted allowed fast. */
 	assert_true(p.a.naf_in > 0);
 	assert_true(proto_peer_has_needed(&p.a));
@@ -530,6 +535,54 @@ test_proto_allowed_fast(void **state)
 	pair_down(&p);
 }
 
+/* Each message reaches the caller as its event, with its fields. */
+static void
+test_proto_events(void **state)
+{
+	struct pair p;
+	struct evlog la = {0};
+
+	pair_up(&p, true, true, true);
+	bitfield_clear(&p.have_b, 4);	/* b's view only: a already has all */
+	wire_put_simple(&p.b.out, WIRE_INTERESTED);
+	wire_put_simple(&p.b.out, WIRE_NOT_INTERESTED);
+	wire_put_index(&p.b.out, WIRE_HAVE, 4);		/* a knew it: none */
+	wire_put_index(&p.b.out, WIRE_SUGGEST, 6);
+	wire_put_index(&p.b.out, WIRE_ALLOWED_FAST, 7);
+	wire_put_port(&p.b.out, 6882);
+	wire_put_extended(&p.b.out, 3, "xyz", 3);
+	wire_put_keepalive(&p.b.out);
+	assert_int_equal(pump(&p.b, &p.a, p.now, &la), 0);
+	assert_int_equal(la.n, 8);
+	assert_int_equal(la.ev[0].type, PROTO_EV_INTERESTED);
+	assert_int_equal(la.ev[1].type, PROTO_EV_NOT_INTERESTED);
+	assert_false(p.a.peer_interested);
+	assert_int_equal(la.ev[2].type, PROTO_EV_NONE);
+	assert_int_equal(la.ev[3].type, PROTO_EV_SUGGEST);
+	assert_int_equal(la.ev[3].index, 6);
+	assert_true(la.ev[4].type == PROTO_EV_ALLOWED_FAST ||
+	    la.ev[4].type == PROTO_EV_NONE);	/* maybe granted already */
+	assert_true(proto_can_request(&p.a, 7));
+	assert_int_equal(la.ev[5].type, PROTO_EV_PORT);
+	assert_int_equal(la.ev[5].port, 6882);
+	assert_int_equal(la.ev[6].type, PROTO_EV_EXTENDED);
+	assert_int_equal(la.ev[6].ext_id, 3);
+	assert_int_equal(la.ev[6].len, 3);
+	assert_int_equal(la.ev[7].type, PROTO_EV_NONE);
+	pair_down(&p);
+
+	/* A HAVE that is news, from a peer without everything. */
+	pair_up(&p, false, false, false);
+	bitfield_clear_all(&p.a.have);	/* as if b had sent nothing */
+	wire_put_index(&p.b.out, WIRE_HAVE, 4);
+	la.n = 0;
+	assert_int_equal(pump(&p.b, &p.a, p.now, &la), 0);
+	assert_int_equal(la.ev[0].type, PROTO_EV_HAVE);
+	assert_int_equal(la.ev[0].index, 4);
+	assert_true(bitfield_test(&p.a.have, 4));
+	pair_down(&p);
+}
+
 /* Fed one byte at a time, the whole exchange works the same. */
 static void
 test_proto_byte_by_byte(void **state)
@@ -574,6 +627,81 @@ test_proto_byte_by_byte(void **state)
 	pair_down(&p);
 }
 
+/*
+ * A real seeder's bytes (python3-libtorrent 2.0.8, captured on loopback;
+ * tests/data/wire/README): handshake, extension handshake before HAVE ALL
+ * (so extended messages must be allowed before the first message), two
+ * unchokes, allowed-fast grants, and the two blocks we asked for.
+ */
+static void
+test_proto_real_libtorrent_stream(void **state)
+{
+	static const struct wire_geom g = {4, 65536, 3 * 65536 + 1234};
+	static const char *ih_hex = "f63fb214b7aa7884281b930e1df6f8f2cabc3a20";
+	const enum proto_ev want[] = {PROTO_EV_HANDSHAKE,
+	    PROTO_EV_EXT_HANDSHAKE, PROTO_EV_BITFIELD, PROTO_EV_UNCHOKE,
+	    PROTO_EV_ALLOWED_FAST, PROTO_EV_ALLOWED_FAST,
+	    PROTO_EV_ALLOWED_FAST, PROTO_EV_ALLOWED_FAST, PROTO_EV_UNCHOKE,
+	    PROTO_EV_BLOCK, PROTO_EV_BLOCK};
+	const char *dir = getenv("VTFS_TEST_DATA");
+	char path[4096];
+	static uint8_t buf[1 << 16];
+	struct proto_config c;
+	struct bitfield ours;
+	struct proto p;
+	size_t len, pos = 0, used;
+	FILE *f;
+	int n = 0;
+
+	if (dir == NULL)
+		fail_msg("VTFS_TEST_DATA is not set");
+	snprintf(path, sizeof(path), "%s/wire/libtorrent-2.0.8-seeder.bin",
+	    dir);
+	if ((f = fopen(path, "rb")) == NULL)
+		fail_msg("cannot open %s", path);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(len > 1000);
+	cfg_for(&c, 'v', true, true);
+	for (int i = 0; i < 20; i++)
+		sscanf(ih_hex + 2 * i, "%2hhx", &c.info_hash[i]);
+	assert_int_equal(bitfield_init(&ours, g.npieces), 0);
+	assert_int_equal(proto_init(&p, &c, 0), 0);
+	assert_int_equal(proto_connect(&p, &g, &ours, ip_b, 0), 0);
+	assert_int_equal(proto_set_interested(&p, true, 0), 0);
+	while (pos < len) {
+		struct proto_event ev;
+		int rc = proto_feed(&p, buf + pos, len - pos, &used, 1, &ev);
+
+		pos += used;
+		if (rc < 0)
+			fail_msg("rc %d (%s) at byte %zu", rc, p.why, pos);
+		if (rc == 0)
+			break;
+		if (n >= (int)(sizeof(want) / sizeof(want[0])) ||
+		    ev.type != want[n])
+			fail_msg("event %d: %d", n, ev.type);
+		if (ev.type == PROTO_EV_UNCHOKE && n == 3) {
+			assert_int_equal(proto_request(&p, 0, 0, 16384, 1), 0);
+			assert_int_equal(proto_request(&p, 3, 0, 1234, 1), 0);
+		}
+		if (ev.type == PROTO_EV_BLOCK)
+			assert_int_equal(ev.len, ev.index == 3 ? 1234 : 16384);
+		n++;
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(pos, len);
+	assert_true(p.fast && p.ext);
+	assert_true(bitfield_all(&p.have));
+	assert_string_equal(p.ext_hs.v, "libtorrent/2.0.8.0");
+	assert_int_equal(p.peer_reqq, 2000);
+	assert_int_equal(wire_ext_hs_id(&p.ext_hs, "ut_metadata"), 2);
+	assert_int_equal(p.naf_in, 4);
+	assert_int_equal(proto_nreqs(&p), 0);
+	proto_fini(&p);
+	bitfield_fini(&ours);
+}
+
 int
 main(void)
 {
@@ -589,7 +717,9 @@ main(void)
 		cmocka_unit_test(test_proto_hostile_framing),
 		cmocka_unit_test(test_proto_handshake_refusals),
 		cmocka_unit_test(test_proto_allowed_fast),
+		cmocka_unit_test(test_proto_events),
 		cmocka_unit_test(test_proto_byte_by_byte),
+		cmocka_unit_test(test_proto_real_libtorrent_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,7 +124,7 @@ test_storage_cache_layout(void **state)
 	snprintf(path, sizeof(path), "%s/a.bin", root);
 	assert_int_equal(stat(path, &sb), -1);
 
-	/* The pad range was never written: a hole from the first whole block. */
+	/* The pad range was never written: a hole from its first block. */
 	snprintf(path, sizeof(path), "%s/%s/data", root, hex);
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
@@ -208,6 +208,28 @@ test_storage_download_single(void **state)
 	free(data);
 }
 
+/* A file outside the store that a planted symlink points to. */
+static void
+make_victim(const char *dir, char *out, size_t outsz)
+{
+	FILE *fp;
+
+	snprintf(out, outsz, "%s/victim", dir);
+	fp = fopen(out, "w");
+	assert_non_null(fp);
+	fputs("precious", fp);
+	fclose(fp);
+}
+
+static void
+assert_victim_intact(const char *victim)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_size, 8);
+}
+
 /* A symlink planted inside DIR/NAME is refused, not followed. */
 static void
 test_storage_symlink_dir_refused(void **state)
@@ -247,13 +269,8 @@ test_storage_symlink_file_refused(void **state)
 	struct fixture *f = *state;
 	char victim[PATH_MAX], top[PATH_MAX], link[PATH_MAX];
 	struct storage *st;
-	struct stat sb;
-	FILE *fp;
 
-	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
-	fp = fopen(victim, "w");
-	fputs("precious", fp);
-	fclose(fp);
+	make_victim(f->dir, victim, sizeof(victim));
 	snprintf(top, sizeof(top), "%s/dl", f->dir);
 	assert_int_equal(mkdir(top, 0755), 0);
 	snprintf(link, sizeof(link), "%s/dl/top", f->dir);
@@ -263,8 +280,7 @@ test_storage_symlink_file_refused(void **state)
 
 	assert_int_equal(storage_open(f->m, STORAGE_DOWNLOAD, top, 0, &st),
 	    -ELOOP);
-	assert_int_equal(stat(victim, &sb), 0);
-	assert_int_equal(sb.st_size, 8);
+	assert_victim_intact(victim);
 
 	/* DIR/NAME itself a symlink to elsewhere: refused too. */
 	assert_int_equal(unlink(link), 0);
@@ -273,6 +289,55 @@ test_storage_symlink_file_refused(void **state)
 	assert_int_equal(symlink(f->dir, link), 0);
 	assert_int_equal(storage_open(f->m, STORAGE_DOWNLOAD, top, 0, &st),
 	    -ELOOP);
+}
+
+/* The cache layout: <root>/<hex> or its data file planted as symlinks. */
+static void
+test_storage_cache_symlinks_refused(void **state)
+{
+	struct fixture *f = *state;
+	char root[256], path[PATH_MAX], victim[PATH_MAX], hex[41];
+	struct storage *st;
+
+	snprintf(root, sizeof(root), "%s/cache", f->dir);
+	make_victim(f->dir, victim, sizeof(victim));
+	hex_encode(f->m->info_hash, 20, hex);
+	snprintf(path, sizeof(path), "%s/%s", root, hex);
+	assert_int_equal(storage_mkdir_p(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s/data", root, hex);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(storage_open(f->m, STORAGE_CACHE, root, 0, &st),
+	    -ELOOP);
+	assert_victim_intact(victim);
+
+	snprintf(path, sizeof(path), "%s/%s", root, hex);
+	tm_rmrf(path);
+	assert_int_equal(symlink(f->dir, path), 0);
+	assert_int_equal(storage_open(f->m, STORAGE_CACHE, root, 0, &st),
+	    -ELOOP);
+}
+
+/* --no-keep: the cache's data and its directory go; never a download. */
+static void
+test_storage_close_and_remove(void **state)
+{
+	struct fixture *f = *state;
+	char root[256];
+	struct storage *st;
+	struct stat sb;
+
+	snprintf(root, sizeof(root), "%s/cache", f->dir);
+	assert_int_equal(storage_open(f->m, STORAGE_CACHE, root, 0, &st), 0);
+	write_all(st, f->m, f->data);
+	assert_int_equal(stat(storage_path(st), &sb), 0);
+	assert_int_equal(storage_close_and_remove(st), 0);
+	assert_int_equal(rmdir(root), 0);	/* empty: <hex> is gone */
+
+	assert_int_equal(storage_open(f->m, STORAGE_DOWNLOAD, f->dir, 0, &st),
+	    0);
+	assert_int_equal(storage_close_and_remove(st), -ENOTSUP);
+	snprintf(root, sizeof(root), "%s/top/a.bin", f->dir);
+	assert_int_equal(stat(root, &sb), 0);
 }
 
 /* A directory where a file goes, or a FIFO: refused without blocking. */
@@ -412,7 +477,8 @@ test_storage_map_spans(void **state)
 	assert_true(sp[2].fd >= 0);
 	assert_int_equal(sp[2].file_off, 0);
 	assert_int_equal(sp[2].len, 15000 - 1000 - 12768);
-	assert_int_equal(pread(sp[2].fd, buf, sp[2].len, 0), (ssize_t)sp[2].len);
+	assert_int_equal(pread(sp[2].fd, buf, sp[2].len, 0),
+	    (ssize_t)sp[2].len);
 	assert_memory_equal(buf, f->data + 32768, sp[2].len);
 	storage_unmap(st, sp, (unsigned)n);
 	/* max limits the spans: a prefix of the range. */
@@ -594,6 +660,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_storage_symlink_file_refused, setup_multi, teardown),
 		cmocka_unit_test_setup_teardown(
+		    test_storage_cache_symlinks_refused, setup_multi, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_close_and_remove,
+		    setup_multi, teardown),
+		cmocka_unit_test_setup_teardown(
 		    test_storage_not_regular_refused, setup_multi, teardown),
 		cmocka_unit_test_setup_teardown(test_storage_wrong_sizes_fixed,
 		    setup_multi, teardown),
@@ -604,7 +674,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_storage_map_spans,
 		    setup_multi, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_storage_discard_and_data_ranges, setup_multi, teardown),
+		    test_storage_discard_and_data_ranges, setup_multi,
+		    teardown),
 		cmocka_unit_test(test_storage_fd_pool_threads),
 		cmocka_unit_test(test_storage_default_cache_root),
 	};

@@ -439,6 +439,12 @@ test_wire_cap_boundary(void **state)
 	    &m), 1);
 	assert_int_equal(m.len, (1u << 21) / 8);
 	assert_int_equal(m.data[m.len - 1], 0xff);
+	assert_true(d.alloc >= m.len);
+	/* The big buffer is given back on the next call. */
+	assert_int_equal(wire_dec_feed(&d, (const uint8_t *)"\0\0\0\0", 4,
+	    &used, &m), 1);
+	assert_int_equal(m.type, WIRE_KEEPALIVE);
+	assert_int_equal(d.alloc, 0);
 	wire_dec_fini(&d);
 	bitfield_fini(&bf);
 	buf_fini(&b);

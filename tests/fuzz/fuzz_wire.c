@@ -1,8 +1,10 @@
 /*
  * libFuzzer target: arbitrary bytes from a peer through the wire decoder
  * and the protocol state machine, in chunks of varying size, with the
- * actions a network thread would take (accept, request on unchoke, serve
- * requests, timers).  Must never crash, leak or grow without bound.
+ * actions a network thread would take (accept, availability and blocks
+ * into the picker, requests from the picker on unchoke, serve requests,
+ * timers).  Must never crash, leak, grow without bound or break one of the
+ * picker's invariants.
  *
  * Input: byte 0 selects options (bit 0: prepend a valid handshake so the
  * fuzzer reaches the messages; bit 1: we offer BEP 6; bit 2: BEP 10;
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/picker.h"
 #include "bt/proto.h"
 #include "bt/wire.h"
 
@@ -21,19 +24,64 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const struct wire_geom geom = {37, 32768, 36 * 32768 + 1234};
 
 static void
-act(struct proto *p, const struct proto_event *ev, uint64_t now)
+ask(struct proto *p, struct picker *pk, uint64_t now)
+{
+	struct picker_peer pp = {1, &p->have, rate_get(&p->down, now),
+	    p->snubbed};
+	struct picker_block out[64];
+	uint32_t n;
+
+	(void)proto_set_interested(p, picker_peer_interesting(pk, &p->have),
+	    now);
+	n = picker_pick(pk, &pp, now, 5000, out, 64);
+	for (uint32_t i = 0; i < n; i++)
+		if (proto_request(p, out[i].piece, out[i].begin,
+		    out[i].length, now) < 0)
+			picker_on_lost(pk, 1, out[i].piece, out[i].begin);
+}
+
+static void
+act(struct proto *p, struct picker *pk, bool *added,
+    const struct proto_event *ev, uint64_t now)
 {
 	static uint8_t block[WIRE_BLOCK];
-	struct proto_req r;
+	struct picker_recv r;
+	struct proto_req q;
+	uint32_t senders[4];
 
 	switch (ev->type) {
-	case PROTO_EV_UNCHOKE:
 	case PROTO_EV_BITFIELD:
+		if (!*added)
+			*added = picker_peer_add(pk, 1, &p->have) == 0;
+		ask(p, pk, now);
+		break;
 	case PROTO_EV_HAVE:
-		(void)proto_set_interested(p, proto_peer_has_needed(p), now);
-		for (uint32_t i = 0; i < geom.npieces; i++)
-			if (proto_can_request(p, i))
-				(void)proto_request(p, i, 0, 1000, now);
+		if (!*added)
+			*added = picker_peer_add(pk, 1, &p->have) == 0;
+		else
+			picker_peer_have(pk, 1, ev->index);
+		/* fall through */
+	case PROTO_EV_UNCHOKE:
+		ask(p, pk, now);
+		break;
+	case PROTO_EV_CHOKE:
+		for (uint32_t i = 0; i < ev->ndropped; i++)
+			picker_on_lost(pk, 1, ev->dropped[i].index,
+			    ev->dropped[i].begin);
+		break;
+	case PROTO_EV_REJECT:
+		picker_on_lost(pk, 1, ev->index, ev->begin);
+		break;
+	case PROTO_EV_BLOCK:
+		if (picker_on_block(pk, 1, ev->index, ev->begin, &r) == 0 &&
+		    r.piece_done) {
+			/* Alternate hash verdicts to reach both paths. */
+			if (ev->index % 2)
+				picker_on_hash_fail(pk, ev->index, senders, 4);
+			else
+				picker_set_have(pk, ev->index);
+		}
+		ask(p, pk, now);
 		break;
 	case PROTO_EV_INTERESTED:
 		(void)proto_unchoke(p, now);
@@ -42,9 +90,9 @@ act(struct proto *p, const struct proto_event *ev, uint64_t now)
 		(void)proto_choke(p, now);
 		break;
 	case PROTO_EV_REQUEST:
-		while (proto_next_upload(p, &r))
-			(void)proto_send_block(p, r.index, r.begin, block,
-			    r.length, now);
+		while (proto_next_upload(p, &q))
+			(void)proto_send_block(p, q.index, q.begin, block,
+			    q.length, now);
 		break;
 	default:
 		break;
@@ -58,6 +106,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_config cfg;
 	struct bitfield ours;
 	struct proto_tick t;
+	struct picker *pk;
+	bool added = false;
+	const char *why;
 	uint8_t *in;
 	size_t len, pos = 0, chunk;
 	uint64_t now = 1000;
@@ -79,10 +130,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (uint32_t i = 0; i < geom.npieces; i += 2)
 		bitfield_set(&ours, i);
-	if (proto_init(&p, &cfg, now) < 0) {
+	pk = picker_new(geom.npieces, geom.piece_len, geom.total);
+	if (pk == NULL || proto_init(&p, &cfg, now) < 0) {
+		picker_free(pk);
 		bitfield_fini(&ours);
 		return 0;
 	}
+	for (uint32_t i = 0; i < geom.npieces; i++)
+		if (bitfield_test(&ours, i))
+			picker_set_have(pk, i);
+	(void)picker_add_pad(pk, 3 * 32768 + 100, 40000);
 	/* The peer's bytes, optionally behind a valid handshake. */
 	len = size + ((opt & 1) ? WIRE_HANDSHAKE_LEN : 0);
 	in = malloc(len ? len : 1);
@@ -118,7 +175,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    &ours, ip, now) < 0)
 					goto done;
 			} else if (rc == 1) {
-				act(&p, &ev, now);
+				act(&p, pk, &added, &ev, now);
+				if (picker_check(pk, &why) != 0)
+					abort();
 			}
 			/* Send what is queued, as a socket would. */
 			(void)proto_out(&p, &olen);
@@ -127,10 +186,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		now += 7000;
 		if (proto_tick(&p, now, &t) < 0)
 			break;
+		for (uint32_t i = 0; i < t.nexpired; i++)
+			picker_on_lost(pk, 1, t.expired[i].index,
+			    t.expired[i].begin);
 	}
 done:
 	free(in);
 out:
+	if (added)
+		picker_peer_remove(pk, 1, &p.have);
+	if (picker_check(pk, &why) != 0)
+		abort();
+	picker_free(pk);
 	proto_fini(&p);
 	bitfield_fini(&ours);
 	return 0;
