@@ -181,7 +181,7 @@ base_prio(struct session *s, uint32_t piece)
 	for (struct window *w = s->windows; w; w = w->next)
 		if (piece >= w->first && piece <= w->last)
 			return PICKER_HIGH;
-	if (s->checking && (s->checking[piece >> 3] & (0x80u >> (piece & 7))))
+	if (s->checking && bitfield_test(s->checking, piece))
 		return PICKER_SKIP;
 	return s->cfg.on_demand || s->cfg.seed_only ? PICKER_SKIP :
 	    PICKER_NORMAL;
@@ -466,7 +466,7 @@ resume_kick(struct session *s, uint64_t now)
 	    now - s->last_resume_ms < RESUME_EVERY_MS)
 		return;
 	if (resume_save_async(&s->loop, s->resume_path, s->meta, s->st,
-	    s->have.bits, on_resume_saved, s) == 0) {
+	    &s->have, on_resume_saved, s) == 0) {
 		s->resume_busy = true;
 		s->resume_dirty = false;
 		s->last_resume_ms = now;
@@ -478,12 +478,12 @@ on_recheck(void *arg, int status, const uint8_t *result)
 {
 	struct session *s = arg;
 	uint32_t good = 0, n = s->meta->npieces;
-	uint8_t *todo = s->checking;
+	struct bitfield *todo = s->checking;
 
 	s->recheck_running = false;
 	s->checking = NULL;
 	for (uint32_t i = 0; i < n; i++) {
-		if (!(todo[i >> 3] & (0x80u >> (i & 7))))
+		if (!bitfield_test(todo, i))
 			continue;
 		if (status == 0 && result[i] == HASHER_GOOD) {
 			mark_have(s, i);
@@ -492,6 +492,7 @@ on_recheck(void *arg, int status, const uint8_t *result)
 			picker_set_prio(s->pk, i, i, base_prio(s, i));
 		}
 	}
+	bitfield_fini(todo);
 	free(todo);
 	if (status == 0)
 		log_info("recheck: %u pieces good", good);
@@ -586,7 +587,7 @@ stop_finish(struct session *s)
 		return;
 	s->finished = true;
 	if (s->resume_path[0]) {
-		rc = resume_save(s->resume_path, s->meta, s->st, s->have.bits);
+		rc = resume_save(s->resume_path, s->meta, s->st, &s->have);
 		if (rc < 0)
 			log_warn("saving the resume record: %s",
 			    strerror(-rc));
@@ -664,6 +665,7 @@ thread_main(void *arg)
 		if (hasher_recheck(s->hasher, s->checking, on_recheck, s,
 		    &s->recheck_job) < 0) {
 			s->recheck_running = false;
+			bitfield_fini(s->checking);
 			free(s->checking);
 			s->checking = NULL;
 			reprio(s, 0, s->meta->npieces - 1);
@@ -716,20 +718,24 @@ load_resume(struct session *s)
 		s->resume_path[0] = '\0';
 	}
 	memset(&plan, 0, sizeof(plan));
-	rc = resume_load(s->resume_path[0] ? s->resume_path : "/nonexistent",
+	rc = resume_load(s->resume_path[0] ? s->resume_path : NULL,
 	    s->meta, s->st, 0, &plan);
 	if (rc < 0)
 		return rc;
 	for (uint32_t i = 0; i < n; i++)
-		if (plan.have[i >> 3] & (0x80u >> (i & 7)))
+		if (bitfield_test(&plan.have, i))
 			mark_have(s, i);
-	if (plan.ncheck > 0) {
-		s->checking = plan.check;
-		plan.check = NULL;
+	if (bitfield_count(&plan.check) > 0) {
+		if ((s->checking = calloc(1, sizeof(*s->checking))) == NULL) {
+			resume_plan_fini(&plan);
+			return -ENOMEM;
+		}
+		*s->checking = plan.check;
+		memset(&plan.check, 0, sizeof(plan.check));
 		log_info("resume: %u pieces trusted, %u to recheck",
-		    plan.nhave, plan.ncheck);
-	} else if (plan.nhave > 0) {
-		log_info("resume: %u pieces trusted", plan.nhave);
+		    bitfield_count(&plan.have), bitfield_count(&plan.check));
+	} else if (bitfield_count(&plan.have) > 0) {
+		log_info("resume: %u pieces trusted", bitfield_count(&plan.have));
 	}
 	resume_plan_fini(&plan);
 	return 0;
@@ -780,7 +786,7 @@ setup(struct session *s)
 		reprio(s, 0, n - 1);
 	if (s->checking)
 		for (uint32_t i = 0; i < n; i++)
-			if (s->checking[i >> 3] & (0x80u >> (i & 7)))
+			if (bitfield_test(s->checking, i))
 				picker_set_prio(s->pk, i, i, PICKER_SKIP);
 	if ((rc = swarm_net_start(s)) < 0)
 		return rc;
@@ -905,6 +911,8 @@ session_free(struct session *s)
 	for (uint32_t i = 0; s->asm_ && i < s->meta->npieces; i++)
 		free(s->asm_[i]);
 	free(s->asm_);
+	if (s->checking)
+		bitfield_fini(s->checking);
 	free(s->checking);
 	while (s->windows) {
 		struct window *w = s->windows;

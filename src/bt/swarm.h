@@ -149,7 +149,7 @@ struct session {
 	struct netio		*net;
 	struct announce		*ann;
 	struct bitfield		 have;		/* verified */
-	uint8_t			*checking;	/* pieces under recheck */
+	struct bitfield		*checking;	/* owned: pieces under recheck */
 	bool			 recheck_running;
 	struct hasher_check	*recheck_job;
 	uint16_t		 port;
