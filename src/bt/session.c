@@ -481,6 +481,7 @@ on_recheck(void *arg, int status, const uint8_t *result)
 	struct bitfield *todo = s->checking;
 
 	s->recheck_running = false;
+	s->recheck_job = NULL;	/* freed after this returns */
 	s->checking = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		if (!bitfield_test(todo, i))
@@ -635,7 +636,7 @@ stop_begin(struct session *s)
 	}
 	s->reads = NULL;
 	swarm_shutdown(s);
-	if (s->recheck_job)
+	if (s->recheck_running && s->recheck_job)
 		hasher_recheck_cancel(s->recheck_job);
 	/* Assembly buffers die with the pieces they held. */
 	for (uint32_t i = 0; i < s->meta->npieces && s->nasm > 0; i++) {

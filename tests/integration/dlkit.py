@@ -421,6 +421,13 @@ def ltseed_main(argv):
         "unchoke_slots_limit": 64, "allow_multiple_connections_per_ip": True,
         "alert_mask": lt.alert.category_t.error_notification,
     })
+    if a.rate:
+        # loopback peers fall in the "local" class, exempt from the
+        # session's limit: limit the classes themselves
+        for cid in (ses.global_peer_class_id, ses.local_peer_class_id):
+            pc = ses.get_peer_class(cid)
+            pc["upload_limit"] = a.rate
+            ses.set_peer_class(cid, pc)
     p = lt.add_torrent_params()
     p.ti = lt.torrent_info(a.torrent)
     p.save_path = a.save
