@@ -8,7 +8,9 @@ swarm (python3-libtorrent on 127.0.8.2, aria2c on 127.0.8.3,
 python3-libtorrent on 127.0.8.4, data trusted, no limits).  Each client
 downloads it REPS times into an empty directory (vtfs on 127.0.8.10, aria2c
 on 127.0.8.11, libtorrent on 127.0.8.12), found through the tracker; every
-run is verified with sha256 and timed from start to exit.  Prints one line
+run is verified with sha256 and timed from start to exit, after a sync()
+so that no client pays for the writeback of the previous one; the order of
+the clients rotates between repetitions.  Prints one line
 per run, the medians and the time ratios.
 
 Usage: VTFS_BIN=build/vtfs /usr/bin/python3 bench/download/bench.py
@@ -77,10 +79,12 @@ def one(client, rep):
     d = os.path.join(run, "dl-%s-%d" % (client, rep))
     os.makedirs(d)
     k.forget_resume()
+    os.sync()   # no client pays for the writeback of the one before
     t0 = time.time()
     if client == "vtfs":
         args = [k.VTFS, "--download", tor, "--path", d, "--listen",
-                "127.0.8.10:%d" % k.free_port("127.0.8.10"), "-q"]
+                "127.0.8.10:%d" % k.free_port("127.0.8.10")]
+        args += os.environ.get("VTFS_ARGS", "").split()
     elif client == "aria2":
         args = ["aria2c", "--no-conf", "--dir=" + d, "--seed-time=0",
                 "--enable-dht=false", "--enable-dht6=false",
@@ -97,6 +101,8 @@ def one(client, rep):
                 "--torrent", tor, "--utp", "0", "--timeout", "170"]
     r = subprocess.run(args, capture_output=True, timeout=180)
     dt = time.time() - t0
+    with open(os.path.join(WORK, "%s-%d.log" % (client, rep)), "wb") as f:
+        f.write(r.stdout + r.stderr)
     path = os.path.join(d, "big.bin")
     ok = r.returncode == 0 and os.path.exists(path) and sha(path) == want
     if not ok:
@@ -108,7 +114,8 @@ def one(client, rep):
 
 times = {c: [] for c in CLIENTS}
 for rep in range(REPS):
-    for c in CLIENTS:
+    # the order rotates from one repetition to the next
+    for c in CLIENTS[rep % len(CLIENTS):] + CLIENTS[:rep % len(CLIENTS)]:
         dt, ok = one(c, rep)
         k.log("%-6s rep %d: %6.2f s  %7.1f MiB/s  sha256 %s" %
               (c, rep + 1, dt, SIZE_MB / dt, "ok" if ok else "WRONG"))

@@ -378,10 +378,10 @@ publish_stats(struct session *s)
 	uint64_t now = clock_now_ms();
 	uint32_t seeds = 0, peers = 0;
 
-	for (uint32_t i = 0; i < s->npeer_slots; i++) {
-		struct peer *pr = s->peers[i];
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
 
-		if (!pr || !pr->running)
+		if (!pr->running)
 			continue;
 		peers++;
 		if (bitfield_all(&pr->p.have))

@@ -82,6 +82,7 @@ struct peer {
 	bool			 running;	/* handshake done */
 	bool			 in_picker;	/* availability reported */
 	int32_t			 cand;		/* index in s->cands, -1 */
+	uint32_t		 live_idx;	/* in s->live */
 	uint32_t		 uploads;	/* block reads in flight */
 	uint64_t		 unchoked_ms;	/* when the peer unchoked us */
 	char			 name[64];	/* "1.2.3.4:5678" */
@@ -157,6 +158,9 @@ struct session {
 						 * (hasher_buf_get), or NULL */
 	uint32_t		 nasm;
 	struct peer		**peers;	/* slots */
+	struct peer		**live;		/* the connections, dense */
+	uint32_t		 nlive;
+	struct peer		**fill_list;	/* scratch of swarm_fill_all */
 	uint32_t		 npeer_slots;
 	uint32_t		 npeers;	/* live connections */
 	uint32_t		*slot_gen;
