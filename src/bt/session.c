@@ -654,13 +654,42 @@ stop_begin(struct session *s)
 		on_announce_stopped(s);
 }
 
+/* On the network thread: announce checks that it is called there only. */
+static void
+announce_begin(struct session *s)
+{
+	const struct metainfo *m = s->meta;
+	int rc;
+
+	if (!s->cfg.no_trackers && m->ntiers > 0) {
+		struct announce_config ac;
+		struct announce_callbacks cb = {
+			.on_peers = on_announce_peers,
+			.arg = s,
+		};
+
+		memset(&ac, 0, sizeof(ac));
+		ac.port = s->port;
+		ac.bind_addr = s->bind_host[0] ? s->bind_host : NULL;
+		ac.peer_id = s->peer_id;
+		ac.udp_retry_base_ms = s->cfg.udp_retry_base_ms;
+		ac.left = s->total_bytes - s->have_bytes;
+		rc = announce_new(&s->loop, &ac, m, &cb, &s->ann);
+		if (rc < 0) {
+			log_warn("trackers: %s", strerror(-rc));
+			s->ann = NULL;
+		}
+	}
+	if (s->ann)
+		announce_start(s->ann);
+}
+
 static void *
 thread_main(void *arg)
 {
 	struct session *s = arg;
 
-	if (s->ann)
-		announce_start(s->ann);
+	announce_begin(s);
 	if (s->checking) {
 		s->recheck_running = true;
 		if (hasher_recheck(s->hasher, s->checking, on_recheck, s,
@@ -798,25 +827,6 @@ setup(struct session *s)
 	s->tick.data = s;
 	for (size_t i = 0; i < s->cfg.npeers; i++)
 		swarm_add_peer(s, &s->init_peers[i], true);
-	if (!s->cfg.no_trackers && m->ntiers > 0) {
-		struct announce_config ac;
-		struct announce_callbacks cb = {
-			.on_peers = on_announce_peers,
-			.arg = s,
-		};
-
-		memset(&ac, 0, sizeof(ac));
-		ac.port = s->port;
-		ac.bind_addr = s->bind_host[0] ? s->bind_host : NULL;
-		ac.peer_id = s->peer_id;
-		ac.udp_retry_base_ms = s->cfg.udp_retry_base_ms;
-		ac.left = s->total_bytes - s->have_bytes;
-		rc = announce_new(&s->loop, &ac, m, &cb, &s->ann);
-		if (rc < 0) {
-			log_warn("trackers: %s", strerror(-rc));
-			s->ann = NULL;
-		}
-	}
 	return 0;
 }
 
