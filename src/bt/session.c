@@ -117,9 +117,11 @@ mark_have(struct session *s, uint32_t piece)
 		return;
 	picker_set_have(s->pk, piece);
 	s->have_bytes += piece_payload(s->meta, piece);
+	atomic_store_explicit(&s->have_bytes_pub, s->have_bytes,
+	    memory_order_relaxed);
 	atomic_fetch_or_explicit(&s->vbits[piece >> 3],
 	    (uint8_t)(0x80u >> (piece & 7)), memory_order_release);
-	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_release);
 	s->resume_dirty = true;
 	swarm_piece_verified(s, piece);
 	reads_on_piece(s, piece);
@@ -409,9 +411,19 @@ publish_stats(struct session *s)
 void
 session_get_stats(struct session *s, struct session_stats *out)
 {
+	uint32_t have;
+
 	pthread_mutex_lock(&s->slock);
 	*out = s->stats;
 	pthread_mutex_unlock(&s->slock);
+	/* Fresher than the snapshot of the last tick. */
+	have = atomic_load_explicit(&s->nverified, memory_order_acquire);
+	if (have > out->have) {
+		out->have = have;
+		out->have_bytes = atomic_load_explicit(&s->have_bytes_pub,
+		    memory_order_relaxed);
+		out->complete = have == out->npieces;
+	}
 }
 
 bool
@@ -760,10 +772,10 @@ load_resume(struct session *s)
 			resume_plan_fini(&plan);
 			return -ENOMEM;
 		}
-		*s->checking = plan.check;
-		memset(&plan.check, 0, sizeof(plan.check));
 		log_info("resume: %u pieces trusted, %u to recheck",
 		    bitfield_count(&plan.have), bitfield_count(&plan.check));
+		*s->checking = plan.check;
+		memset(&plan.check, 0, sizeof(plan.check));
 	} else if (bitfield_count(&plan.have) > 0) {
 		log_info("resume: %u pieces trusted", bitfield_count(&plan.have));
 	}

@@ -140,6 +140,7 @@ struct session {
 	/* Published for any thread. */
 	_Atomic uint8_t		*vbits;		/* verified, BEP 3 order */
 	_Atomic uint32_t	 nverified;
+	_Atomic uint64_t	 have_bytes_pub;
 	pthread_mutex_t		 slock;		/* guards stats */
 	struct session_stats	 stats;
 
