@@ -12,7 +12,7 @@ pkgs=(
 	# real peers and tools the tests run against
 	opentracker transmission-cli transmission-daemon aria2
 	python3-libtorrent mktorrent slapd ldap-utils openssl curl
-	iproute2 procps psmisc util-linux xxd
+	iproute2 procps psmisc util-linux xxd time
 )
 
 missing=()

@@ -38,6 +38,7 @@ struct run {
 	uint64_t		 t0_ms;
 	bool			 session;
 	bool			 scrape;
+	bool			 scraping;	/* the round's scrape is on */
 	bool			 json;
 	uint32_t		 rounds;	/* left to start */
 	uint32_t		 gap_ms;
@@ -88,10 +89,8 @@ on_timer(uv_timer_t *t)
 	if (!r->session && r->rounds > 0 && r->expect == 0) {
 		/* The gap between two rounds is over. */
 		r->rounds--;
-		r->expect = announce_tracker_count(r->ann) * (r->scrape ? 2 : 1);
+		r->expect = announce_tracker_count(r->ann);
 		announce_start(r->ann);
-		if (r->scrape)
-			announce_scrape(r->ann);
 		return;
 	}
 	fprintf(stderr, "vtfs: --announce: giving up after the --wait time\n");
@@ -214,6 +213,14 @@ on_report(void *arg, const struct announce_report *rep)
 		return;
 	}
 	if (r->expect > 0 && --r->expect == 0) {
+		if (r->scrape && !r->scraping) {
+			/* After the announces, so the counts include ours. */
+			r->scraping = true;
+			r->expect = announce_tracker_count(r->ann);
+			announce_scrape(r->ann);
+			return;
+		}
+		r->scraping = false;
 		if (r->rounds > 0)
 			uv_timer_start(&r->timer, on_timer, r->gap_ms, 0);
 		else
@@ -221,19 +228,23 @@ on_report(void *arg, const struct announce_report *rep)
 	}
 }
 
+/* "ADDR:PORT", "[V6]:PORT" or a bare numeric "ADDR" (port unchanged). */
 static int
 parse_listen(const char *s, char *addr, size_t addrsz, uint16_t *port)
 {
 	const char *colon = strrchr(s, ':');
 	const char *a = s;
-	size_t alen;
-	int64_t p;
+	size_t alen = strlen(s);
+	int64_t p = *port;
 	uint8_t tmp[16];
 
-	if (!colon || num_parse_i64(colon + 1, 1, 65535, &p) < 0)
+	if (inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1)
+		colon = NULL;	/* a bare address */
+	else if (!colon || num_parse_i64(colon + 1, 1, 65535, &p) < 0)
 		return -EINVAL;
-	alen = (size_t)(colon - s);
-	if (alen >= 2 && s[0] == '[' && colon[-1] == ']') {
+	else
+		alen = (size_t)(colon - s);
+	if (alen >= 2 && s[0] == '[' && s[alen - 1] == ']') {
 		a++;
 		alen -= 2;
 	}
@@ -251,7 +262,7 @@ parse_listen(const char *s, char *addr, size_t addrsz, uint16_t *port)
 static void
 usage(void)
 {
-	fputs("usage: vtfs --announce TORRENT [--port N] [--listen ADDR:PORT]\n"
+	fputs("usage: vtfs --announce TORRENT [--port N] [--listen ADDR[:PORT]]\n"
 	    "         [--timeout S] [--udp-retry-base MS] [--scrape]\n"
 	    "         [--rounds N] [--gap MS] [--session [--wait S]\n"
 	    "         [--one-at-a-time]] [--json] [--log-level LEVEL]\n", stdout);
@@ -303,7 +314,7 @@ cmd_announce_main(int argc, char **argv)
 			if (parse_listen(optarg, bind, sizeof(bind),
 			    &cfg.port) < 0)
 				return cmd_usage_error("--listen: expected "
-				    "ADDR:PORT with a numeric address: %s",
+				    "ADDR[:PORT] with a numeric address: %s",
 				    optarg);
 			cfg.bind_addr = bind;
 			break;
@@ -393,10 +404,8 @@ cmd_announce_main(int argc, char **argv)
 		announce_start(r.ann);
 	} else {
 		r.rounds--;
-		r.expect = announce_tracker_count(r.ann) * (r.scrape ? 2 : 1);
+		r.expect = announce_tracker_count(r.ann);
 		announce_start(r.ann);
-		if (r.scrape)
-			announce_scrape(r.ann);
 	}
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r.loop);

@@ -11,7 +11,7 @@
 
 static const struct cmd commands[] = {
 	{"--info", "--info TORRENT [--json]", cmd_info_main},
-	{"--announce", "--announce TORRENT [--port N] [--listen ADDR:PORT] "
+	{"--announce", "--announce TORRENT [--port N] [--listen ADDR[:PORT]] "
 	    "[--timeout S] [--udp-retry-base MS] [--scrape] [--rounds N] "
 	    "[--gap MS] [--session [--wait S] [--one-at-a-time]] [--json]",
 	    cmd_announce_main},

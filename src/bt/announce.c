@@ -8,6 +8,7 @@
  */
 #include "bt/announce.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,16 @@ struct announce {
 	void				*done_arg;
 	unsigned			 depth;
 	bool				 freeing;
+	uv_thread_t			 owner;	/* the loop's thread */
 };
+
+/* Network thread only (DESIGN.md "Threads"): checked in debug builds. */
+#define ASSERT_LOOP_THREAD(a)                                                 \
+	do {                                                                  \
+		uv_thread_t self_ = uv_thread_self();                         \
+		assert(uv_thread_equal(&(a)->owner, &self_));                 \
+		(void)self_;                                                  \
+	} while (0)
 
 static void	on_xfer_done(void *, struct announce_xfer_result *);
 static void	schedule(struct announce *);
@@ -176,7 +186,9 @@ job_start(struct announce *a, struct job *j)
 	}
 	log_warn("tracker %s: %s: %s", j->tj.url, tracker_strerror(err.code),
 	    err.msg);
-	report(a, j, rc, &err, NULL, NULL);
+	/* Not from inside announce_stop(): callbacks never run in a call. */
+	if (j->kind != JOB_STOP)
+		report(a, j, rc, &err, NULL, NULL);
 	return rc;
 }
 
@@ -197,8 +209,19 @@ static void
 stop_finish(struct announce *a)
 {
 	void (*done)(void *) = a->done;
+	struct tracker_error err;
 
 	uv_timer_stop(&a->timer);
+	tracker_error_set(&err, -ETIMEDOUT, TRACKER_E_TIMEOUT,
+	    "no answer to \"stopped\" within the stop bound");
+	for (struct job *j = a->jobs; j && !a->freeing; j = j->next) {
+		if (j->kind != JOB_STOP)
+			continue;
+		log_warn("tracker %s: %s", j->tj.url, err.msg);
+		report(a, j, -ETIMEDOUT, &err, NULL, NULL);
+		if (a->freeing)
+			break;	/* the callback freed every job */
+	}
 	cancel_jobs(a, true);
 	a->done = NULL;
 	if (done && !a->freeing)
@@ -270,8 +293,10 @@ on_xfer_done(void *arg, struct announce_xfer_result *res)
 		    r->min_interval, now);
 		break;
 	case JOB_EVERY:
-		if (res->rc == 0)
-			tiers_set_started(a->tiers, j->tj.id);
+		if (res->rc < 0)
+			break;
+		keep_tracker_id(a, j->tj.id, r);
+		tiers_set_started(a->tiers, j->tj.id);
 		break;
 	default:
 		break;
@@ -361,6 +386,7 @@ announce_new(uv_loop_t *loop, const struct announce_config *cfg,
 	if (!a)
 		return -ENOMEM;
 	a->loop = loop;
+	a->owner = uv_thread_self();
 	a->cfg = *cfg;
 	a->cfg.bind_addr = NULL;
 	a->cfg.peer_id = NULL;
@@ -438,6 +464,7 @@ kick(struct announce *a)
 void
 announce_start(struct announce *a)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->running = true;
 	if (a->cfg.every_tracker)
 		a->every_pending = true;
@@ -448,6 +475,7 @@ void
 announce_set_stats(struct announce *a, uint64_t uploaded, uint64_t downloaded,
     uint64_t left)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->uploaded = uploaded;
 	a->downloaded = downloaded;
 	a->left = left;
@@ -456,6 +484,7 @@ announce_set_stats(struct announce *a, uint64_t uploaded, uint64_t downloaded,
 void
 announce_completed(struct announce *a)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->left = 0;
 	tiers_set_completed(a->tiers, uv_now(a->loop));
 	kick(a);
@@ -464,6 +493,7 @@ announce_completed(struct announce *a)
 void
 announce_scrape(struct announce *a)
 {
+	ASSERT_LOOP_THREAD(a);
 	a->scrape_pending = true;
 	kick(a);
 }
@@ -475,6 +505,7 @@ announce_stop(struct announce *a, uint32_t bound_ms, void (*done)(void *),
 	struct tiers_job tj[META_MAX_URLS];
 	uint32_t n;
 
+	ASSERT_LOOP_THREAD(a);
 	if (a->stopping || a->freeing)
 		return;
 	a->stopping = true;
@@ -483,8 +514,8 @@ announce_stop(struct announce *a, uint32_t bound_ms, void (*done)(void *),
 	cancel_jobs(a, true);
 	uv_timer_stop(&a->timer);
 	n = tiers_stop_jobs(a->tiers, tj, META_MAX_URLS);
-	if (bound_ms < a->cfg.timeout_ms)
-		a->cfg.timeout_ms = bound_ms;
+	/* The bound cuts the requests: it alone decides, so no race. */
+	a->cfg.timeout_ms = bound_ms + 1000;
 	a->stops_left = 0;
 	a->depth++;
 	for (uint32_t i = 0; i < n; i++) {
@@ -514,6 +545,7 @@ announce_free(struct announce *a)
 {
 	if (!a || a->freeing)
 		return;
+	ASSERT_LOOP_THREAD(a);
 	a->freeing = true;
 	cancel_jobs(a, true);
 	announce_http_free(a->http);

@@ -388,6 +388,12 @@ easy_setup(struct announce_http_xfer *x, const char *url, uint32_t timeout_ms)
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_NOSIGNAL, 1L);
+	/*
+	 * One connection per request: announces are minutes apart, and a
+	 * kept-alive socket the tracker closed meanwhile fails the next one.
+	 */
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 1L);

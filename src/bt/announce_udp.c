@@ -256,36 +256,19 @@ send_pkt(struct announce_udp_xfer *x)
 		    uv_strerror(rc));
 }
 
-static int
-new_tid(struct announce_udp_xfer *x)
-{
-	return peer_id_random(&x->tid, sizeof(x->tid));
-}
-
+/* Enter st (CONNECTING or REQUEST) with a new transaction, and send. */
 static void
-send_connect(struct announce_udp_xfer *x)
+send_step(struct announce_udp_xfer *x, enum xfer_state st)
 {
-	x->st = X_CONNECTING;
+	x->st = st;
 	x->shift = 0;
-	if (new_tid(x) < 0) {
+	if (peer_id_random(&x->tid, sizeof(x->tid)) < 0) {
 		xfer_fail(x, -EIO, TRACKER_E_TRANSPORT, "no random bytes");
 		return;
 	}
-	x->pktlen = tracker_resp_udp_connect(x->pkt, x->tid);
-	send_pkt(x);
-	arm(x);
-}
-
-static void
-send_request(struct announce_udp_xfer *x)
-{
-	x->st = X_REQUEST;
-	x->shift = 0;
-	if (new_tid(x) < 0) {
-		xfer_fail(x, -EIO, TRACKER_E_TRANSPORT, "no random bytes");
-		return;
-	}
-	if (x->kind == ANNOUNCE_XFER_SCRAPE)
+	if (st == X_CONNECTING)
+		x->pktlen = tracker_resp_udp_connect(x->pkt, x->tid);
+	else if (x->kind == ANNOUNCE_XFER_SCRAPE)
 		x->pktlen = tracker_resp_udp_scrape(x->pkt, x->conn_id, x->tid,
 		    x->req.info_hash);
 	else
@@ -340,7 +323,7 @@ xfer_on_reply(struct announce_udp_xfer *x, struct tracker_udp_reply *r)
 	if (x->st == X_CONNECTING) {
 		x->conn_id = r->connection_id;
 		cache_put(x->u, &x->sa, x->conn_id, now);
-		send_request(x);
+		send_step(x, X_REQUEST);
 		return;
 	}
 	res.resp = r->resp;
@@ -466,9 +449,9 @@ on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 		    x->port);
 		x->conn_id = e->id;
 		x->cached_id = true;
-		send_request(x);
+		send_step(x, X_REQUEST);
 	} else {
-		send_connect(x);
+		send_step(x, X_CONNECTING);
 	}
 }
 

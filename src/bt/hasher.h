@@ -78,7 +78,11 @@ int	hasher_new(uv_loop_t *loop, const struct metainfo *meta,
  */
 void	hasher_close(struct hasher *, hasher_close_cb *cb, void *arg);
 
-/* A piece buffer, or NULL when max_bufs are out (or out of memory). */
+/*
+ * A piece buffer, or NULL when max_bufs are out (or out of memory).  Any
+ * thread, until the close callback has run (buffers still out then are
+ * the caller's to free()).
+ */
 uint8_t	*hasher_buf_get(struct hasher *);
 void	 hasher_buf_put(struct hasher *, uint8_t *buf);
 /* Buffers handed out and not yet put back. */

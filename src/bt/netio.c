@@ -189,15 +189,14 @@ on_conn_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	nio->nconns--;
 	nio->open_handles--;
-	/* Still on the flush list (closed after a send): take it off. */
 	if (c->dirty) {
-		for (struct netio_conn **pp = &nio->dirty; *pp;
-		    pp = &(*pp)->dirty_next) {
-			if (*pp == c) {
-				*pp = c->dirty_next;
-				break;
-			}
-		}
+		/* Still queued for the next flush: unlink it first. */
+		struct netio_conn **pp = &nio->dirty;
+
+		while (*pp && *pp != c)
+			pp = &(*pp)->dirty_next;
+		if (*pp)
+			*pp = c->dirty_next;
 		c->dirty = false;
 	}
 	if (nio->ops.on_close)

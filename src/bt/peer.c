@@ -8,6 +8,7 @@
 #include "bt/swarm.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,11 @@ peer_fill(struct peer *pr, uint64_t now)
 		return;
 	rate = rate_get(&pr->p.down, now);
 	depth = picker_pipeline_depth(rate);
+	/* Slow start: the rate meter needs a few seconds, and a pipeline
+	 * sized from its first readings would keep the rate low. */
+	if (now - pr->unchoked_ms < SWARM_SLOW_START_MS &&
+	    depth < SWARM_SLOW_START_DEPTH && !pr->p.snubbed)
+		depth = SWARM_SLOW_START_DEPTH;
 	if (depth > pr->p.peer_reqq)
 		depth = pr->p.peer_reqq;
 	if (depth > PROTO_MAX_OUT_REQS)
@@ -201,14 +207,14 @@ cmp_rate(const void *a, const void *b)
 void
 swarm_fill_all(struct session *s)
 {
-	struct peer *list[256];
+	struct peer **list = s->fill_list;
 	uint32_t n = 0, serving = 0;
 	uint64_t now = clock_now_ms();
 
-	for (uint32_t i = 0; i < s->npeer_slots && n < 256; i++) {
-		struct peer *pr = s->peers[i];
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
 
-		if (!pr || !pr->running || !pr->in_picker)
+		if (!pr->running || !pr->in_picker)
 			continue;
 		list[n++] = pr;
 		if (!pr->p.peer_choking && !pr->p.snubbed)
@@ -322,9 +328,8 @@ peer_choke_policy(struct peer *pr, uint64_t now)
 	}
 	if (!pr->p.am_choking || s->stopping)
 		return;
-	for (uint32_t i = 0; i < s->npeer_slots; i++)
-		if (s->peers[i] && s->peers[i]->running &&
-		    !s->peers[i]->p.am_choking)
+	for (uint32_t i = 0; i < s->nlive; i++)
+		if (s->live[i]->running && !s->live[i]->p.am_choking)
 			unchoked++;
 	if (unchoked < slots)
 		proto_unchoke(&pr->p, now);
@@ -418,6 +423,7 @@ peer_event(struct peer *pr, const struct proto_event *ev, uint64_t now)
 			    ev->dropped[i].begin);
 		break;
 	case PROTO_EV_UNCHOKE:
+		pr->unchoked_ms = now;
 		peer_avail(pr);
 		peer_fill(pr, now);
 		break;
@@ -494,6 +500,8 @@ peer_new(struct session *s, struct netio_conn *c, int32_t cand)
 	pr->cand = cand;
 	netio_addr_str(netio_peer_addr(c), pr->name, sizeof(pr->name));
 	s->peers[id] = pr;
+	pr->live_idx = s->nlive;
+	s->live[s->nlive++] = pr;
 	s->next_slot = (id + 1) % s->npeer_slots;
 	s->id_ip[id] = UINT32_MAX;
 	{
@@ -625,6 +633,8 @@ on_close(void *ud, struct netio_conn *c, int reason)
 		cd->state = CAND_IDLE;
 	}
 	s->peers[pr->id] = NULL;
+	s->live[pr->live_idx] = s->live[--s->nlive];
+	s->live[pr->live_idx]->live_idx = pr->live_idx;
 	s->npeers--;
 	pr->conn = NULL;
 	proto_fini(&pr->p);
@@ -755,10 +765,10 @@ swarm_piece_verified(struct session *s, uint32_t piece)
 {
 	uint64_t now = clock_now_ms();
 
-	for (uint32_t i = 0; i < s->npeer_slots; i++) {
-		struct peer *pr = s->peers[i];
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
 
-		if (!pr || !pr->running || !pr->conn)
+		if (!pr->running || !pr->conn)
 			continue;
 		if (proto_have(&pr->p, piece, now) < 0) {
 			peer_close(pr, -EPROTO);
@@ -778,10 +788,10 @@ ban_ip(struct session *s, struct ipinfo *ip)
 	s->banned++;
 	log_warn("banned %s: sent data that failed the hash check",
 	    netio_addr_str(&ip->addr, name, sizeof(name)));
-	for (uint32_t i = 0; i < s->npeer_slots; i++) {
-		struct peer *pr = s->peers[i];
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
 
-		if (pr && pr->conn && same_ip(netio_peer_addr(pr->conn),
+		if (pr->conn && same_ip(netio_peer_addr(pr->conn),
 		    &ip->addr))
 			peer_close(pr, -EACCES);
 	}
@@ -815,10 +825,10 @@ swarm_tick(struct session *s, uint64_t now)
 	bool interest = s->want_pass;
 
 	s->want_pass = false;
-	for (uint32_t i = 0; i < s->npeer_slots; i++) {
-		struct peer *pr = s->peers[i];
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
 
-		if (!pr || !pr->conn)
+		if (!pr->conn)
 			continue;
 		if (proto_tick(&pr->p, now, &t) < 0) {
 			log_debug("%s: %s", pr->name,
@@ -831,6 +841,14 @@ swarm_tick(struct session *s, uint64_t now)
 			    t.expired[k].begin);
 		if (interest)
 			peer_update_interest(pr, now);
+		if (s->nticks % 16 == 0 && pr->running)
+			log_debug("%s: %s%s%s down %" PRIu64 " B/s, %u requests "
+			    "out, %u queued from it", pr->name,
+			    pr->p.peer_choking ? "choking us" : "unchoked",
+			    pr->p.am_interested ? ", interested" : "",
+			    pr->p.snubbed ? ", snubbed" : "",
+			    rate_get(&pr->p.down, now), pr->p.nreqs,
+			    proto_nqueued(&pr->p));
 		peer_flush(pr);
 	}
 	swarm_connect_more(s, now);
@@ -851,7 +869,9 @@ swarm_net_start(struct session *s)
 	s->id_ip = calloc(NIDS, sizeof(*s->id_ip));
 	s->cands = calloc(SWARM_MAX_CANDS, sizeof(*s->cands));
 	s->ips = calloc(SWARM_MAX_IPS, sizeof(*s->ips));
-	if (!s->peers || !s->slot_gen || !s->id_ip || !s->cands || !s->ips)
+	s->live = calloc(NIDS, sizeof(*s->live));
+	s->fill_list = calloc(NIDS, sizeof(*s->fill_list));
+	if (!s->live || !s->fill_list || !s->peers || !s->slot_gen || !s->id_ip || !s->cands || !s->ips)
 		return -ENOMEM;
 	memset(&nc, 0, sizeof(nc));
 	nc.max_conns = s->max_peers + 8;
@@ -904,4 +924,6 @@ swarm_free(struct session *s)
 	free(s->id_ip);
 	free(s->cands);
 	free(s->ips);
+	free(s->live);
+	free(s->fill_list);
 }

@@ -117,9 +117,11 @@ mark_have(struct session *s, uint32_t piece)
 		return;
 	picker_set_have(s->pk, piece);
 	s->have_bytes += piece_payload(s->meta, piece);
+	atomic_store_explicit(&s->have_bytes_pub, s->have_bytes,
+	    memory_order_relaxed);
 	atomic_fetch_or_explicit(&s->vbits[piece >> 3],
 	    (uint8_t)(0x80u >> (piece & 7)), memory_order_release);
-	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_release);
 	s->resume_dirty = true;
 	swarm_piece_verified(s, piece);
 	reads_on_piece(s, piece);
@@ -181,7 +183,7 @@ base_prio(struct session *s, uint32_t piece)
 	for (struct window *w = s->windows; w; w = w->next)
 		if (piece >= w->first && piece <= w->last)
 			return PICKER_HIGH;
-	if (s->checking && (s->checking[piece >> 3] & (0x80u >> (piece & 7))))
+	if (s->checking && bitfield_test(s->checking, piece))
 		return PICKER_SKIP;
 	return s->cfg.on_demand || s->cfg.seed_only ? PICKER_SKIP :
 	    PICKER_NORMAL;
@@ -378,10 +380,10 @@ publish_stats(struct session *s)
 	uint64_t now = clock_now_ms();
 	uint32_t seeds = 0, peers = 0;
 
-	for (uint32_t i = 0; i < s->npeer_slots; i++) {
-		struct peer *pr = s->peers[i];
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
 
-		if (!pr || !pr->running)
+		if (!pr->running)
 			continue;
 		peers++;
 		if (bitfield_all(&pr->p.have))
@@ -409,9 +411,19 @@ publish_stats(struct session *s)
 void
 session_get_stats(struct session *s, struct session_stats *out)
 {
+	uint32_t have;
+
 	pthread_mutex_lock(&s->slock);
 	*out = s->stats;
 	pthread_mutex_unlock(&s->slock);
+	/* Fresher than the snapshot of the last tick. */
+	have = atomic_load_explicit(&s->nverified, memory_order_acquire);
+	if (have > out->have) {
+		out->have = have;
+		out->have_bytes = atomic_load_explicit(&s->have_bytes_pub,
+		    memory_order_relaxed);
+		out->complete = have == out->npieces;
+	}
 }
 
 bool
@@ -478,13 +490,13 @@ on_recheck(void *arg, int status, const uint8_t *result)
 {
 	struct session *s = arg;
 	uint32_t good = 0, n = s->meta->npieces;
-	uint8_t *todo = s->checking;
+	struct bitfield *todo = s->checking;
 
 	s->recheck_running = false;
-	s->recheck_job = NULL;	/* freed by the hasher after this */
+	s->recheck_job = NULL;	/* freed after this returns */
 	s->checking = NULL;
 	for (uint32_t i = 0; i < n; i++) {
-		if (!(todo[i >> 3] & (0x80u >> (i & 7))))
+		if (!bitfield_test(todo, i))
 			continue;
 		if (status == 0 && result[i] == HASHER_GOOD) {
 			mark_have(s, i);
@@ -493,6 +505,7 @@ on_recheck(void *arg, int status, const uint8_t *result)
 			picker_set_prio(s->pk, i, i, base_prio(s, i));
 		}
 	}
+	bitfield_fini(todo);
 	free(todo);
 	if (status == 0)
 		log_info("recheck: %u pieces good", good);
@@ -635,7 +648,7 @@ stop_begin(struct session *s)
 	}
 	s->reads = NULL;
 	swarm_shutdown(s);
-	if (s->recheck_job)
+	if (s->recheck_running && s->recheck_job)
 		hasher_recheck_cancel(s->recheck_job);
 	/* Assembly buffers die with the pieces they held. */
 	for (uint32_t i = 0; i < s->meta->npieces && s->nasm > 0; i++) {
@@ -653,18 +666,48 @@ stop_begin(struct session *s)
 		on_announce_stopped(s);
 }
 
+/* On the network thread: announce checks that it is called there only. */
+static void
+announce_begin(struct session *s)
+{
+	const struct metainfo *m = s->meta;
+	int rc;
+
+	if (!s->cfg.no_trackers && m->ntiers > 0) {
+		struct announce_config ac;
+		struct announce_callbacks cb = {
+			.on_peers = on_announce_peers,
+			.arg = s,
+		};
+
+		memset(&ac, 0, sizeof(ac));
+		ac.port = s->port;
+		ac.bind_addr = s->bind_host[0] ? s->bind_host : NULL;
+		ac.peer_id = s->peer_id;
+		ac.udp_retry_base_ms = s->cfg.udp_retry_base_ms;
+		ac.left = s->total_bytes - s->have_bytes;
+		rc = announce_new(&s->loop, &ac, m, &cb, &s->ann);
+		if (rc < 0) {
+			log_warn("trackers: %s", strerror(-rc));
+			s->ann = NULL;
+		}
+	}
+	if (s->ann)
+		announce_start(s->ann);
+}
+
 static void *
 thread_main(void *arg)
 {
 	struct session *s = arg;
 
-	if (s->ann)
-		announce_start(s->ann);
+	announce_begin(s);
 	if (s->checking) {
 		s->recheck_running = true;
-		if (hasher_recheck(s->hasher, &s->check_bf, on_recheck, s,
+		if (hasher_recheck(s->hasher, s->checking, on_recheck, s,
 		    &s->recheck_job) < 0) {
 			s->recheck_running = false;
+			bitfield_fini(s->checking);
 			free(s->checking);
 			s->checking = NULL;
 			reprio(s, 0, s->meta->npieces - 1);
@@ -722,7 +765,7 @@ load_resume(struct session *s)
 		s->resume_path[0] = '\0';
 	}
 	memset(&plan, 0, sizeof(plan));
-	rc = resume_load(s->resume_path[0] ? s->resume_path : "/nonexistent",
+	rc = resume_load(s->resume_path[0] ? s->resume_path : NULL,
 	    s->meta, s->st, 0, &plan);
 	if (rc < 0)
 		return rc;
@@ -730,14 +773,16 @@ load_resume(struct session *s)
 		if (bitfield_test(&plan.have, i))
 			mark_have(s, i);
 	if (bitfield_count(&plan.check) > 0) {
+		if ((s->checking = calloc(1, sizeof(*s->checking))) == NULL) {
+			resume_plan_fini(&plan);
+			return -ENOMEM;
+		}
 		log_info("resume: %u pieces trusted, %u to recheck",
 		    bitfield_count(&plan.have), bitfield_count(&plan.check));
-		s->check_bf = plan.check;
-		s->checking = plan.check.bits;
+		*s->checking = plan.check;
 		memset(&plan.check, 0, sizeof(plan.check));
 	} else if (bitfield_count(&plan.have) > 0) {
-		log_info("resume: %u pieces trusted",
-		    bitfield_count(&plan.have));
+		log_info("resume: %u pieces trusted", bitfield_count(&plan.have));
 	}
 	resume_plan_fini(&plan);
 	return 0;
@@ -751,6 +796,8 @@ setup(struct session *s)
 	uint64_t bufs;
 	int rc;
 
+	rate_init(&s->down, 0, clock_now_ms());
+	rate_init(&s->up, 0, clock_now_ms());
 	if ((rc = storage_open(m, s->cfg.layout, s->cfg.dir, 0, &s->st)) < 0)
 		return rc;
 	if ((rc = bitfield_init(&s->have, n)) < 0)
@@ -786,7 +833,7 @@ setup(struct session *s)
 		reprio(s, 0, n - 1);
 	if (s->checking)
 		for (uint32_t i = 0; i < n; i++)
-			if (s->checking[i >> 3] & (0x80u >> (i & 7)))
+			if (bitfield_test(s->checking, i))
 				picker_set_prio(s->pk, i, i, PICKER_SKIP);
 	if ((rc = swarm_net_start(s)) < 0)
 		return rc;
@@ -795,29 +842,8 @@ setup(struct session *s)
 	s->wake.data = s;
 	uv_timer_init(&s->loop, &s->tick);
 	s->tick.data = s;
-	rate_init(&s->down, 0, clock_now_ms());
-	rate_init(&s->up, 0, clock_now_ms());
 	for (size_t i = 0; i < s->cfg.npeers; i++)
 		swarm_add_peer(s, &s->init_peers[i], true);
-	if (!s->cfg.no_trackers && m->ntiers > 0) {
-		struct announce_config ac;
-		struct announce_callbacks cb = {
-			.on_peers = on_announce_peers,
-			.arg = s,
-		};
-
-		memset(&ac, 0, sizeof(ac));
-		ac.port = s->port;
-		ac.bind_addr = s->bind_host[0] ? s->bind_host : NULL;
-		ac.peer_id = s->peer_id;
-		ac.udp_retry_base_ms = s->cfg.udp_retry_base_ms;
-		ac.left = s->total_bytes - s->have_bytes;
-		rc = announce_new(&s->loop, &ac, m, &cb, &s->ann);
-		if (rc < 0) {
-			log_warn("trackers: %s", strerror(-rc));
-			s->ann = NULL;
-		}
-	}
 	return 0;
 }
 
@@ -913,6 +939,8 @@ session_free(struct session *s)
 	for (uint32_t i = 0; s->asm_ && i < s->meta->npieces; i++)
 		free(s->asm_[i]);
 	free(s->asm_);
+	if (s->checking)
+		bitfield_fini(s->checking);
 	free(s->checking);
 	while (s->windows) {
 		struct window *w = s->windows;

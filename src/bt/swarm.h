@@ -44,6 +44,8 @@ struct tracker_peer;
 					 * one of several senders: 1 */
 #define SWARM_TICK_MS		250u
 #define SWARM_STALL_MS		2000u	/* critical block re-request */
+#define SWARM_SLOW_START_MS	5000u	/* after an unchoke: */
+#define SWARM_SLOW_START_DEPTH	64u	/* at least this many requests */
 #define SWARM_UPLOAD_INFLIGHT	64u	/* block reads in flight per peer */
 #define SWARM_BUF_BYTES		((uint64_t)192 << 20)	/* assembly */
 
@@ -80,7 +82,9 @@ struct peer {
 	bool			 running;	/* handshake done */
 	bool			 in_picker;	/* availability reported */
 	int32_t			 cand;		/* index in s->cands, -1 */
+	uint32_t		 live_idx;	/* in s->live */
 	uint32_t		 uploads;	/* block reads in flight */
+	uint64_t		 unchoked_ms;	/* when the peer unchoked us */
 	char			 name[64];	/* "1.2.3.4:5678" */
 };
 
@@ -136,6 +140,7 @@ struct session {
 	/* Published for any thread. */
 	_Atomic uint8_t		*vbits;		/* verified, BEP 3 order */
 	_Atomic uint32_t	 nverified;
+	_Atomic uint64_t	 have_bytes_pub;
 	pthread_mutex_t		 slock;		/* guards stats */
 	struct session_stats	 stats;
 
@@ -146,8 +151,7 @@ struct session {
 	struct netio		*net;
 	struct announce		*ann;
 	struct bitfield		 have;		/* verified */
-	uint8_t			*checking;	/* pieces under recheck */
-	struct bitfield		 check_bf;	/* its bitfield (bits: checking) */
+	struct bitfield		*checking;	/* owned: pieces under recheck */
 	bool			 recheck_running;
 	struct hasher_check	*recheck_job;
 	uint16_t		 port;
@@ -155,6 +159,9 @@ struct session {
 						 * (hasher_buf_get), or NULL */
 	uint32_t		 nasm;
 	struct peer		**peers;	/* slots */
+	struct peer		**live;		/* the connections, dense */
+	uint32_t		 nlive;
+	struct peer		**fill_list;	/* scratch of swarm_fill_all */
 	uint32_t		 npeer_slots;
 	uint32_t		 npeers;	/* live connections */
 	uint32_t		*slot_gen;

@@ -244,6 +244,9 @@ tiers_on_success(struct tiers *t, const struct tiers_job *job,
 	g->backoffs = 0;
 	wait_s = interval_s > min_interval_s ? interval_s : min_interval_s;
 	g->due_ms = now_ms + (uint64_t)wait_s * 1000u;
+	/* Completed while this announce was out: say so at once. */
+	if (g->completed)
+		g->due_ms = now_ms;
 }
 
 void

@@ -328,15 +328,19 @@ dup_bytes(const uint8_t *s, size_t n)
 	return p;
 }
 
-/* Decode a body into doc with the caps of a tracker response. */
+/*
+ * Decode a body into doc with the caps of a tracker response: a dictionary
+ * without "failure reason" (-EPROTO, err->msg holds the reason escaped).
+ */
 static int
 decode_body(const void *body, size_t len, struct benc_doc *doc,
     struct tracker_error *err)
 {
 	struct benc_limits lim = {.max_depth = 16,
 	    .max_nodes = TRACKER_MAX_NODES, .max_str = TRACKER_MAX_BODY};
+	const struct benc_node *n;
 	struct benc_error berr;
-	char esc[64];
+	char esc[64], fesc[200];
 	int rc;
 
 	if (len == 0)
@@ -360,6 +364,14 @@ decode_body(const void *body, size_t len, struct benc_doc *doc,
 		return tracker_error_set(err, -EBADMSG, TRACKER_E_NOT_DICT,
 		    "response is not a dictionary");
 	}
+	/* A refusal wins over whatever else the dictionary holds. */
+	n = benc_dict_get_type(benc_root(doc), "failure reason", BENC_STR);
+	if (n) {
+		rc = tracker_error_set(err, -EPROTO, TRACKER_E_FAILURE, "%s",
+		    log_escape(n->s, n->slen, fesc, sizeof(fesc)));
+		benc_doc_fini(doc);
+		return rc;
+	}
 	return 0;
 }
 
@@ -379,19 +391,12 @@ tracker_resp_parse_http(const void *body, size_t len, struct tracker_resp *out,
 	struct tracker_resp r = {0};
 	const struct benc_node *root, *n;
 	bool clamped = false;
-	char esc[200];
 	int rc;
 
 	rc = decode_body(body, len, &doc, err);
 	if (rc < 0)
 		return rc;
 	root = benc_root(&doc);
-	n = benc_dict_get_type(root, "failure reason", BENC_STR);
-	if (n) {
-		rc = tracker_error_set(err, -EPROTO, TRACKER_E_FAILURE, "%s",
-		    log_escape(n->s, n->slen, esc, sizeof(esc)));
-		goto out;
-	}
 	n = benc_dict_get_type(root, "interval", BENC_INT);
 	if (!n) {
 		rc = tracker_error_set(err, -EBADMSG, TRACKER_E_INTERVAL,
@@ -444,23 +449,15 @@ tracker_resp_parse_scrape(const void *body, size_t len,
     struct tracker_error *err)
 {
 	struct benc_doc doc = {0};
-	const struct benc_node *root, *files, *n;
-	char esc[200];
+	const struct benc_node *root, *files;
 	int rc;
 
 	rc = decode_body(body, len, &doc, err);
 	if (rc < 0)
 		return rc;
 	root = benc_root(&doc);
-	n = benc_dict_get_type(root, "failure reason", BENC_STR);
-	if (n) {
-		rc = tracker_error_set(err, -EPROTO, TRACKER_E_FAILURE, "%s",
-		    log_escape(n->s, n->slen, esc, sizeof(esc)));
-		goto out;
-	}
 	files = benc_dict_get_type(root, "files", BENC_DICT);
-	rc = tracker_error_set(err, -ENOENT, TRACKER_E_NO_FILE,
-	    "scrape reply does not list the torrent");
+	rc = -ENOENT;
 	for (const struct benc_node *k = files ? benc_first(files) : NULL;
 	    k;) {
 		const struct benc_node *v = benc_next(files, k);
@@ -478,9 +475,11 @@ tracker_resp_parse_scrape(const void *body, size_t len,
 		rc = 0;
 		break;
 	}
-out:
 	benc_doc_fini(&doc);
-	return rc;
+	if (rc < 0)
+		return tracker_error_set(err, rc, TRACKER_E_NO_FILE,
+		    "scrape reply does not list the torrent");
+	return 0;
 }
 
 /* ---- UDP (BEP 15) ---- */

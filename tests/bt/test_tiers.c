@@ -189,6 +189,26 @@ test_tiers_completed(void **state)
 }
 
 static void
+test_tiers_completed_while_busy(void **state)
+{
+	struct tiers *t = make(true, 5);
+	struct tiers_job j, k;
+
+	assert_true(tiers_next(t, 0, &j));
+	tiers_on_success(t, &j, 1800, 0, 0);
+	assert_true(tiers_next(t, 1800 * 1000, &j));
+	assert_int_equal(j.event, TRACKER_EV_NONE);
+	/* the download completes while that announce is out */
+	tiers_set_completed(t, 1800 * 1000 + 5);
+	assert_false(tiers_next(t, 1800 * 1000 + 5, &k));
+	tiers_on_success(t, &j, 1800, 0, 1800 * 1000 + 10);
+	assert_int_equal(tiers_next_due(t), 1800 * 1000 + 10);
+	assert_true(tiers_next(t, 1800 * 1000 + 10, &k));
+	assert_int_equal(k.event, TRACKER_EV_COMPLETED);
+	tiers_free(t);
+}
+
+static void
 test_tiers_empty(void **state)
 {
 	struct tiers_config cfg = {0};
@@ -207,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_tiers_backoff_after_a_failed_round),
 		cmocka_unit_test(test_tiers_private_one_at_a_time),
 		cmocka_unit_test(test_tiers_completed),
+		cmocka_unit_test(test_tiers_completed_while_busy),
 		cmocka_unit_test(test_tiers_empty),
 	};
 
