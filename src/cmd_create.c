@@ -20,6 +20,7 @@
 #include "base/bytes.h"
 #include "base/num.h"
 #include "base/progress.h"
+#include "base/text.h"
 #include "bt/create.h"
 
 static atomic_int create_cancel;
@@ -181,8 +182,8 @@ print_summary(const char *out, const struct create_result *r)
 	char hex[41], total[32], piece[32];
 
 	hex_encode(r->info_hash, sizeof(r->info_hash), hex);
-	progress_human(total, sizeof(total), (double)r->total);
-	progress_human(piece, sizeof(piece), (double)r->piece_len);
+	text_human(total, sizeof(total), (double)r->total);
+	text_human(piece, sizeof(piece), (double)r->piece_len);
 	printf("created: %s\n", out);
 	printf("files: %u (%s, %llu bytes)\n", r->nfiles, total,
 	    (unsigned long long)r->total);

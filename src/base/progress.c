@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/rate.h"
+#include "base/text.h"
 
 #define LINE_MAX_BYTES	512
 #define BAR_WIDTH	20
@@ -40,24 +41,6 @@ struct progress {
 	char		 extra[PROGRESS_EXTRA_MAX];
 	bool		 drawn;		/* a bar is on screen */
 };
-
-char *
-progress_human(char *out, size_t outsz, double bytes)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
-	    "PiB"};
-	size_t u = 0;
-
-	while (bytes >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		bytes /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outsz, "%.0f B", bytes);
-	else
-		snprintf(out, outsz, "%.1f %s", bytes, units[u]);
-	return out;
-}
 
 static void
 format_eta(char *out, size_t outsz, double s)
@@ -87,15 +70,15 @@ progress_format(char *out, size_t outsz, size_t width, const char *label,
 
 	if (outsz == 0)
 		return out;
-	progress_human(d, sizeof(d), (double)done);
+	text_human(d, sizeof(d), (double)done);
 	if (total) {
 		if (done > total)
 			done = total;
 		pct = (int)(done * 100.0 / (double)total);
-		progress_human(t, sizeof(t), (double)total);
+		text_human(t, sizeof(t), (double)total);
 	}
 	if (rate > 0)
-		progress_human(r, sizeof(r), rate);
+		text_human(r, sizeof(r), rate);
 	if (total && rate > 0)
 		format_eta(eta, sizeof(eta), (double)(total - done) / rate);
 	else
@@ -305,8 +288,8 @@ progress_finish(struct progress *p, bool ok)
 	}
 	done = atomic_load(&p->done);
 	secs = (double)(clock_now_ns() - p->start_ns) / 1e9;
-	progress_human(d, sizeof(d), (double)done);
-	progress_human(r, sizeof(r), secs > 0 ? (double)done / secs : 0);
+	text_human(d, sizeof(d), (double)done);
+	text_human(r, sizeof(r), secs > 0 ? (double)done / secs : 0);
 	n = snprintf(line, sizeof(line), "\r%s: %s in %.2f s, %s/s\033[K\n",
 	    p->label, d, secs, r);
 	if (n > 0)

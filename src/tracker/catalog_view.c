@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 
 void
 view_html_escape(struct buf *b, const char *s)
@@ -39,26 +40,6 @@ view_html_escape(struct buf *b, const char *s)
 }
 
 void
-view_url_encode(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			buf_putc(b, c);
-		} else {
-			buf_putc(b, '%');
-			buf_putc(b, hex[c >> 4]);
-			buf_putc(b, hex[c & 15]);
-		}
-	}
-}
-
-void
 view_magnet(struct buf *b, const struct catalog_entry *e)
 {
 	char hex[41];
@@ -67,29 +48,11 @@ view_magnet(struct buf *b, const struct catalog_entry *e)
 	buf_puts(b, "magnet:?xt=urn:btih:");
 	buf_puts(b, hex);
 	buf_puts(b, "&dn=");
-	view_url_encode(b, e->title);
+	text_url_escape(b, e->title, strlen(e->title));
 	if (e->tracker != NULL) {
 		buf_puts(b, "&tr=");
-		view_url_encode(b, e->tracker);
+		text_url_escape(b, e->tracker, strlen(e->tracker));
 	}
-}
-
-static void
-human_size(uint64_t n, char *out, size_t outsz)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB",
-		"TiB", "PiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outsz, "%" PRIu64 " B", n);
-	else
-		snprintf(out, outsz, "%.1f %s", v, units[u]);
 }
 
 void
@@ -109,7 +72,7 @@ view_html_index(struct buf *b, const struct catalog_entry *e,
 	for (size_t i = 0; i < n; i++) {
 		char size[32];
 
-		human_size(e[i].size, size, sizeof(size));
+		text_human(size, sizeof(size), (double)e[i].size);
 		buf_puts(b, "<tr><td>");
 		view_html_escape(b, e[i].title);
 		buf_printf(b, "</td><td class=\"n\">%s</td>"

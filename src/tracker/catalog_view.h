@@ -16,8 +16,6 @@
 
 /* Append s, HTML-escaped, to b. */
 void	view_html_escape(struct buf *, const char *s);
-/* Append s %-encoded (everything but unreserved characters) to b. */
-void	view_url_encode(struct buf *, const char *s);
 /* The magnet link of e (xt, dn, tr), unescaped for HTML. */
 void	view_magnet(struct buf *, const struct catalog_entry *e);
 

@@ -18,28 +18,6 @@
 #include "base/progress.h"
 
 static void
-test_progress_human(void **state)
-{
-	static const struct {
-		double	bytes;
-		const char *want;
-	} cases[] = {
-	    {0, "0 B"},
-	    {1023, "1023 B"},
-	    {1024, "1.0 KiB"},
-	    {1536, "1.5 KiB"},
-	    {1048576, "1.0 MiB"},
-	    {1073741824.0 * 3.25, "3.2 GiB"},
-	    {1099511627776.0, "1.0 TiB"},
-	};
-	char out[32];
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_string_equal(progress_human(out, sizeof(out),
-		    cases[i].bytes), cases[i].want);
-}
-
-static void
 test_progress_format(void **state)
 {
 	char out[256];
@@ -200,7 +178,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_progress_human),
 	    cmocka_unit_test(test_progress_format),
 	    cmocka_unit_test(test_progress_silent_without_tty),
 	    cmocka_unit_test(test_progress_forced_threads),
