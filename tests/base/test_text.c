@@ -46,7 +46,7 @@ test_text_url_escape(void **state)
 	text_url_escape(&b, "a-b.c_d", 7);
 	assert_string_equal((char *)b.data, "a-b.c_d");
 	buf_reset(&b);
-	text_url_escape(&b, "a b&c=d/\xc3\xa9~", 12);
+	text_url_escape(&b, "a b&c=d/\xc3\xa9~", 11);
 	assert_string_equal((char *)b.data, "a%20b%26c%3Dd%2F%C3%A9~");
 	buf_fini(&b);
 }
