@@ -135,6 +135,31 @@ def start_seeder(procs, ip, port, save, torrent, rate=0):
     return p
 
 
+def start_aria2_seeder(procs, ip, port, save, torrent):
+    """aria2c seeding torrent from save on ip:port (no DHT, LPD, PEX)."""
+    p = procs.spawn([
+        "aria2c", "--no-conf", "--dir=" + save, "--bt-seed-unverified=true",
+        "--seed-ratio=0.0", "--check-integrity=false",
+        "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
+        "--enable-peer-exchange=false", "--disable-ipv6=true",
+        "--interface=" + ip, "--listen-port=%d" % port,
+        "--file-allocation=none", "--auto-save-interval=0",
+        "--bt-save-metadata=false", "--follow-torrent=false",
+        "--summary-interval=0", "--console-log-level=error",
+        "--bt-tracker-connect-timeout=1", "--bt-tracker-timeout=1",
+        torrent], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def up():
+        try:
+            socket.create_connection((ip, port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+    if not wait_for(up, 15):
+        raise RuntimeError("aria2c did not listen on %s:%d" % (ip, port))
+    return p
+
+
 def vtfs_status(mnt):
     v = os.getxattr(mnt, "user.vtfs.status")
     return json.loads(v)

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Integration test of `vtfs TORRENT MOUNTPOINT` with real mounts and real
 peers on loopback (127.0.10.x / 127.0.11.x): opentracker as the tracker and
-python3-libtorrent seeders, each on its own address.
+python3-libtorrent and aria2c seeders, each on its own address.
+(Transmission is left out: it treats every 127.x peer as "martian" and
+never connects to it; there is no `vtfs --seed` yet.)
 
 Scenarios (each prints PASS/FAIL lines):
   basic     every file's sha256 through the mount, random-offset reads of
@@ -9,6 +11,7 @@ Scenarios (each prints PASS/FAIL lines):
             last piece, empty files; listing time; xattrs; vtfs --status;
             EROFS for writes, mkdir, unlink, rename, setxattr, truncate,
             O_RDWR; clean fusermount3 -u (the daemon exits).
+  aria2     aria2c as the only seeder (--peer): every file's sha256.
   seederdie two rate-capped seeders, one killed mid-read: the read completes.
   stall     no seeder: 50 readers block on different pieces while ls and
             stat stay instant; SIGINT to a blocked reader gives EINTR at
@@ -24,7 +27,8 @@ Scenarios (each prints PASS/FAIL lines):
             SIGTERM unmounts and writes the resume record; --no-keep.
 
 Environment: VTFS_BIN.  Needs root (or FUSE), opentracker, mktorrent,
-fusermount3, python3-libtorrent; fails loudly when one is missing.
+fusermount3, aria2c, python3-libtorrent; fails loudly when one is missing.
+Arguments: scenario names to run only those (default: all).
 """
 import errno
 import hashlib
@@ -48,7 +52,7 @@ STALL_BOUND_S = 3.0
 FIRST_BOUND_S = 5.0
 IP_TRACKER = "127.0.10.1"
 IP_VTFS = "127.0.10.2"
-IP_SEED = ["127.0.10.3", "127.0.10.4", "127.0.10.5"]
+IP_SEED = ["127.0.10.3", "127.0.10.4", "127.0.10.5", "127.0.10.6"]
 
 results = {"pass": 0, "fail": 0}
 
@@ -257,6 +261,21 @@ def t_basic(w, procs, data, torrent, top, announce):
         repr(os.listdir(os.path.join(cache, INFOHASH))))
     for p in seeds:
         procs.kill(p)
+
+
+def t_aria2(w, procs, data, torrent, top):
+    """Only an aria2c seeder, given with --peer: every file through it."""
+    mnt, cache = os.path.join(w, "m_aria2"), os.path.join(w, "c_aria2")
+    ip = IP_SEED[3]
+    port = fskit.free_port(ip)
+    seeder = fskit.start_aria2_seeder(procs, ip, port, w + "/data", torrent)
+    mount(procs, torrent, mnt, cache, ["--no-trackers", "--peer",
+                                       "%s:%d" % (ip, port)])
+    ok = all(fskit.sha256(os.path.join(mnt, top, rel)) ==
+             hashlib.sha256(b).hexdigest() for rel, b in data.items())
+    check("aria2c as the only seeder: every file's sha256", ok)
+    unmount_and_wait(procs, mnt)
+    procs.kill(seeder)
 
 
 def t_seederdie(w, procs, data, torrent, top):
@@ -541,7 +560,7 @@ def main():
     global INFOHASH
     if not VTFS or not os.access(VTFS, os.X_OK):
         die("VTFS_BIN not set")
-    for tool in ("opentracker", "mktorrent", "fusermount3"):
+    for tool in ("opentracker", "mktorrent", "fusermount3", "aria2c"):
         if not shutil.which(tool):
             die(tool + " missing")
     try:
@@ -566,6 +585,8 @@ def main():
         t0 = time.monotonic()
         if not only or "basic" in only:
             t_basic(w, procs, data, torrent, "top", ann)
+        if not only or "aria2" in only:
+            t_aria2(w, procs, data, torrent, "top")
         if not only or "seederdie" in only or "kill9" in only:
             mnt, cache = t_seederdie(w, procs, data, torrent, "top")
             t_kill9(w, procs, data, torrent, "top", mnt, cache)
