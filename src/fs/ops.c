@@ -807,6 +807,10 @@ xattr_value(struct fs_ctx *c, fuse_ino_t ino, const struct fs_node *n,
 		struct fs_status_info in;
 
 		session_get_stats(c->cfg.session, &st);
+		/* The session may not count it: ask the store (one fstat). */
+		if (st.cache_used == 0 && storage_disk_usage(
+		    session_storage(c->cfg.session), &st.cache_used) < 0)
+			st.cache_used = 0;
 		memset(&in, 0, sizeof(in));
 		in.meta = c->cfg.meta;
 		in.stats = &st;
