@@ -22,6 +22,7 @@ Scenarios (each prints PASS/FAIL lines):
             single read stalls longer than STALL_BOUND_S.
   hostile   a torrent with "..", "/" and absolute names mounts with safe
             names; nothing is written outside the cache dir.
+  bigtree   a 100,000-file torrent mounts, lists and stats fast, small RSS.
   cli       missing / non-empty mountpoint and -o rw fail with clear errors;
             mount(8) through mount.fuse3 ("fuse" type, "vtfs#SOURCE");
             SIGTERM unmounts and writes the resume record; --no-keep.
@@ -511,6 +512,39 @@ def t_hostile(w, procs):
           repr(after - before) + repr(stray))
 
 
+def t_bigtree(w, procs):
+    """100,000 files in 1,000 folders: mount, list and stat everything."""
+    nf, per = 100000, 100
+    files = [{"path": ["d%04d" % (i // per), "f%06d.bin" % i], "length": 1}
+             for i in range(nf)]
+    plen = 16384
+    npieces = (nf + plen - 1) // plen
+    info = {"name": "tree", "piece length": plen,
+            "pieces": b"".join(hashlib.sha1(bytes(min(plen, nf - i * plen)))
+                               .digest() for i in range(npieces)),
+            "files": files}
+    tor = os.path.join(w, "bigtree.torrent")
+    with open(tor, "wb") as f:
+        f.write(bencode({"info": info}))
+    mnt, cache = os.path.join(w, "m_tree"), os.path.join(w, "c_tree")
+    _, took = mount(procs, tor, mnt, cache, ["--no-trackers", "--on-demand"])
+    t0 = time.monotonic()
+    n = 0
+    for root, dirs, fs in os.walk(os.path.join(mnt, "tree")):
+        for name in fs:
+            os.stat(os.path.join(root, name))
+            n += 1
+    walk = time.monotonic() - t0
+    pid = daemon_pid(mnt)
+    with open("/proc/%d/status" % pid) as f:
+        rss = [int(l.split()[1]) for l in f if l.startswith("VmHWM:")][0]
+    check("100,000-file torrent: mount %.2fs, walk + stat of every file "
+          "%.2fs, daemon peak RSS %d MiB" % (took, walk, rss >> 10),
+          n == nf and took < 5 and walk < 30 and rss < (128 << 10),
+          "%d files" % n)
+    unmount_and_wait(procs, mnt)
+
+
 def t_cli(w, procs, data, torrent, top):
     r = subprocess.run([VTFS, torrent, os.path.join(w, "nope")],
                        capture_output=True, text=True, timeout=30)
@@ -553,6 +587,31 @@ def t_cli(w, procs, data, torrent, top):
               gone and not fskit.is_mounted(mnt) and
               not os.path.exists(os.path.join(cache, INFOHASH)),
               repr(os.listdir(cache)) if os.path.isdir(cache) else "")
+    # The fstab form, type fuse.vtfs: mount.fuse3 runs "vtfs" from mount's
+    # own PATH (/usr/local/sbin:/usr/local/bin:/usr/sbin:...), as after
+    # `cmake --install`.  A link in /usr/local/bin for the test when none is
+    # there; an installed vtfs would be another binary: not tested then.
+    link = "/usr/local/bin/vtfs"
+    if os.path.lexists(link):
+        print("NOTE fuse.vtfs type not tested: %s exists" % link)
+        procs.kill(seeder)
+        return
+    cache2 = os.path.join(w, "c_cli2")
+    os.symlink(VTFS, link)
+    try:
+        r = subprocess.run(["mount", "-t", "fuse.vtfs", torrent, mnt, "-o",
+                            "ro,noauto,cache_dir=%s,no_trackers,peer=%s:%d"
+                            % (cache2, ip, port)], capture_output=True,
+                           text=True, timeout=60)
+    finally:
+        os.unlink(link)
+    ok = r.returncode == 0 and fskit.sha256(
+        os.path.join(mnt, top, "a.bin")) == \
+        hashlib.sha256(data["a.bin"]).hexdigest()
+    check("mount -t fuse.vtfs TORRENT MNT -o ro,noauto,... (fstab form)",
+          ok, r.stderr)
+    if ok:
+        check("fusermount3 -u: the fstab-mounted daemon exits", unmount_and_wait(procs, mnt))
     procs.kill(seeder)
 
 
@@ -596,6 +655,8 @@ def main():
             t_stream(w, procs, data, torrent, "top")
         if not only or "hostile" in only:
             t_hostile(w, procs)
+        if not only or "bigtree" in only:
+            t_bigtree(w, procs)
         if not only or "cli" in only:
             t_cli(w, procs, data, torrent, "top")
         print("test_mount: %.1fs" % (time.monotonic() - t0))
