@@ -461,6 +461,8 @@ session_storage(struct session *s)
 /* ------------------------------------------------------------------ */
 /* Resume record and recheck */
 
+static void stop_finish(struct session *);
+
 static void
 on_resume_saved(void *arg, int status)
 {
@@ -469,6 +471,9 @@ on_resume_saved(void *arg, int status)
 	s->resume_busy = false;
 	if (status < 0)
 		log_warn("saving the resume record: %s", strerror(-status));
+	/* A stop that came during the save waits for this. */
+	if (s->stopping)
+		stop_finish(s);
 }
 
 static void

@@ -275,7 +275,8 @@ def t_aria2(w, procs, data, torrent, top):
     ok = all(fskit.sha256(os.path.join(mnt, top, rel)) ==
              hashlib.sha256(b).hexdigest() for rel, b in data.items())
     check("aria2c as the only seeder: every file's sha256", ok)
-    unmount_and_wait(procs, mnt)
+    check("fusermount3 -u: the daemon exits (%s)" % os.path.basename(mnt),
+          unmount_and_wait(procs, mnt))
     procs.kill(seeder)
 
 
@@ -323,7 +324,8 @@ def t_kill9(w, procs, data, torrent, top, mnt, cache):
     check("remount resumes from the cache, nothing downloaded",
           got == hashlib.sha256(data["big.bin"]).hexdigest() and
           st["downloaded"] == 0, json.dumps(st))
-    unmount_and_wait(procs, mnt)
+    check("fusermount3 -u: the daemon exits (%s)" % os.path.basename(mnt),
+          unmount_and_wait(procs, mnt))
 
 
 def t_stall(w, procs, data, torrent, top):
@@ -407,7 +409,8 @@ def t_stall(w, procs, data, torrent, top):
           len(results_r) == 50 and all(v is True for v in
                                        results_r.values()),
           repr([v for v in results_r.values() if v is not True][:3]))
-    unmount_and_wait(procs, mnt)
+    check("fusermount3 -u: the daemon exits (%s)" % os.path.basename(mnt),
+          unmount_and_wait(procs, mnt))
 
 
 def t_stream(w, procs, data, torrent, top):
@@ -449,7 +452,8 @@ def t_stream(w, procs, data, torrent, top):
           (first_s, FIRST_BOUND_S, worst, worst_at, STALL_BOUND_S),
           first_s < FIRST_BOUND_S and worst < STALL_BOUND_S and bad == 0,
           "%d bad" % bad)
-    unmount_and_wait(procs, mnt)
+    check("fusermount3 -u: the daemon exits (%s)" % os.path.basename(mnt),
+          unmount_and_wait(procs, mnt))
     for p in seeds:
         procs.kill(p)
 
@@ -498,7 +502,8 @@ def t_hostile(w, procs):
     safe = all(".." not in p.split("/") and not p.startswith("/")
                for p in seen) and len(seen) >= 4
     check("hostile torrent: safe names " + repr(sorted(seen)), safe)
-    unmount_and_wait(procs, mnt)
+    check("fusermount3 -u: the daemon exits (%s)" % os.path.basename(mnt),
+          unmount_and_wait(procs, mnt))
     after = set(os.listdir(w))
     stray = []
     for root, dirs, fs in os.walk(cache):
@@ -542,7 +547,8 @@ def t_bigtree(w, procs):
           "%.2fs, daemon peak RSS %d MiB" % (took, walk, rss >> 10),
           n == nf and took < 5 and walk < 30 and rss < (128 << 10),
           "%d files" % n)
-    unmount_and_wait(procs, mnt)
+    check("fusermount3 -u: the daemon exits (%s)" % os.path.basename(mnt),
+          unmount_and_wait(procs, mnt))
 
 
 def t_cli(w, procs, data, torrent, top):
