@@ -36,6 +36,7 @@
 #define LOG_TAG "fs"
 #include "base/log.h"
 #include "bt/storage.h"
+#include "fs/erofs.h"
 #include "fs/readahead.h"
 #include "fs/status.h"
 
@@ -876,153 +877,24 @@ op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_buf(req, names, len);
 }
 
-/* ------------------------------------------------------------------ */
-/* Everything that would write */
-
-static void
-op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-    struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)attr;
-	(void)to_set;
-	(void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-    dev_t rdev)
-{
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)rdev;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	(void)parent;
-	(void)name;
-	(void)mode;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
-    const char *name)
-{
-	(void)link;
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-    fuse_ino_t newparent, const char *newname, unsigned int flags)
-{
-	(void)parent;
-	(void)name;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
-    const char *newname)
-{
-	(void)ino;
-	(void)newparent;
-	(void)newname;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
-    off_t off, struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)buf;
-	(void)size;
-	(void)off;
-	(void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-    const char *value, size_t size, int flags)
-{
-	(void)ino;
-	(void)name;
-	(void)value;
-	(void)size;
-	(void)flags;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	(void)ino;
-	(void)name;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-    struct fuse_file_info *fi)
-{
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void
-op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
-    off_t len, struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)mode;
-	(void)off;
-	(void)len;
-	(void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
 static const struct fuse_lowlevel_ops ops = {
 	.init = op_init,
 	.lookup = op_lookup,
 	.forget = op_forget,
 	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
-	.setattr = op_setattr,
+	.setattr = fs_erofs_setattr,
 	.access = op_access,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_unlink,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
+	.mknod = fs_erofs_mknod,
+	.mkdir = fs_erofs_mkdir,
+	.unlink = fs_erofs_unlink,
+	.rmdir = fs_erofs_unlink,
+	.symlink = fs_erofs_symlink,
+	.rename = fs_erofs_rename,
+	.link = fs_erofs_link,
 	.open = op_open,
 	.read = op_read,
-	.write = op_write,
+	.write = fs_erofs_write,
 	.flush = op_flush,
 	.release = op_release,
 	.opendir = op_opendir,
@@ -1030,12 +902,12 @@ static const struct fuse_lowlevel_ops ops = {
 	.readdirplus = op_readdirplus,
 	.releasedir = op_releasedir,
 	.statfs = op_statfs,
-	.setxattr = op_setxattr,
+	.setxattr = fs_erofs_setxattr,
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
-	.create = op_create,
-	.fallocate = op_fallocate,
+	.removexattr = fs_erofs_removexattr,
+	.create = fs_erofs_create,
+	.fallocate = fs_erofs_fallocate,
 };
 
 const struct fuse_lowlevel_ops *
