@@ -335,7 +335,8 @@ kernel_fuse_timeout(void)
 
 		if (!f)
 			continue;
-		if (fscanf(f, "%u", &v) == 1 && v > 0 && (best == 0 || v < best))
+		if (fscanf(f, "%u", &v) == 1 && v > 0 &&
+		    (best == 0 || v < best))
 			best = v;
 		fclose(f);
 	}

@@ -26,7 +26,7 @@ struct fs_readahead {
 	uint64_t	 file_end;	/* exclusive */
 	uint64_t	 next;		/* where a sequential read goes next */
 	uint64_t	 win;		/* current window length */
-	uint64_t	 woff, wlen;	/* the window last pushed (wlen 0: none) */
+	uint64_t	 woff, wlen;	/* last pushed window (0: none) */
 	uint64_t	 run_start_ms;	/* this sequential run began */
 	uint64_t	 run_bytes;	/* bytes read in this run */
 	uint64_t	 rate;		/* bytes/s of the run, 0 unknown */
