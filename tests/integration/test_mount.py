@@ -54,6 +54,11 @@ FIRST_BOUND_S = 5.0
 IP_TRACKER = "127.0.10.1"
 IP_VTFS = "127.0.10.2"
 IP_SEED = ["127.0.10.3", "127.0.10.4", "127.0.10.5", "127.0.10.6"]
+# Fresh addresses per scenario: the tracker still lists the seeders of
+# earlier scenarios (same address, dead port) for its whole interval.
+IP_DIE = ["127.0.11.5", "127.0.11.6"]
+IP_STREAM = ["127.0.11.3", "127.0.11.4"]
+IP_CLI = "127.0.11.7"
 
 results = {"pass": 0, "fail": 0}
 
@@ -283,7 +288,7 @@ def t_aria2(w, procs, data, torrent, top):
 def t_seederdie(w, procs, data, torrent, top):
     mnt, cache = os.path.join(w, "m_die"), os.path.join(w, "c_die")
     seeds = []
-    for ip in IP_SEED[:2]:
+    for ip in IP_DIE:
         port = fskit.free_port(ip)
         seeds.append((fskit.start_seeder(procs, ip, port, w + "/data",
                                          torrent, 3 << 20), ip, port))
@@ -417,7 +422,7 @@ def t_stream(w, procs, data, torrent, top):
     mnt, cache = os.path.join(w, "m_stream"), os.path.join(w, "c_stream")
     seeds = [fskit.start_seeder(procs, ip, fskit.free_port(ip),
                                 w + "/data", torrent, 4 << 20)
-             for ip in IP_SEED[:2]]
+             for ip in IP_STREAM]
     mount(procs, torrent, mnt, cache, ["--on-demand"])
     big = data["big.bin"]
     rate, chunk = 2 << 20, 256 << 10
@@ -575,7 +580,7 @@ def t_cli(w, procs, data, torrent, top):
     check("-o rw refused", r.returncode == 2 and "read-only" in r.stderr,
           r.stderr)
     # mount(8) -> mount.fuse3 -> vtfs SOURCE MNT -o ro,...,dev,suid
-    ip = IP_SEED[0]
+    ip = IP_CLI
     port = fskit.free_port(ip)
     seeder = fskit.start_seeder(procs, ip, port, w + "/data", torrent)
     cache = os.path.join(w, "c_cli")
