@@ -28,5 +28,8 @@ int	cmd_usage_error(const char *fmt, ...)
 
 int	cmd_info_main(int argc, char **argv);
 int	cmd_announce_main(int argc, char **argv);
+int	cmd_download_main(int argc, char **argv);
+int	cmd_mount_main(int argc, char **argv);
+int	cmd_status_main(int argc, char **argv);
 
 #endif /* VTFS_CMD_H */

@@ -19,6 +19,10 @@ static const struct cmd commands[] = {
 	    "[--timeout S] [--udp-retry-base MS] [--scrape] [--rounds N] "
 	    "[--gap MS] [--session [--wait S] [--one-at-a-time]] [--json]",
 	    cmd_announce_main},
+	{"--download", "--download TORRENT --path DIR [--listen ADDR[:PORT]] "
+	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] [-q] [-v]",
+	    cmd_download_main},
+	{"--status", "--status MOUNTPOINT [--json]", cmd_status_main},
 	{NULL, NULL, NULL},
 };
 
@@ -41,7 +45,11 @@ usage(FILE *f)
 	fputs("usage:\n", f);
 	for (const struct cmd *c = commands; c->flag; c++)
 		fprintf(f, "  vtfs %s\n", c->usage);
-	fputs("  vtfs --help | --version\n"
+	fputs("  vtfs [-f] [-o OPT[,OPT...]] [--cache-dir DIR] [--cache-size SIZE] "
+	      "[--on-demand] [--read-timeout S] [--keep|--no-keep] "
+	      "[--listen ADDR[:PORT]] [--peer ADDR:PORT]... [--no-trackers] "
+	      "[-v] TORRENT MOUNTPOINT\n"
+	      "  vtfs --help | --version\n"
 	      "\nSee vtfs(1) for every option.\n", f);
 }
 
@@ -91,6 +99,9 @@ main(int argc, char **argv)
 			return CMD_EXIT_OK;
 		}
 	}
+	/* No mode option: the default command, mounting. */
+	if (argc > 1)
+		return cmd_mount_main(argc, argv);
 	usage(stderr);
 	return CMD_EXIT_USAGE;
 }

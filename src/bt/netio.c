@@ -189,6 +189,16 @@ on_conn_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	nio->nconns--;
 	nio->open_handles--;
+	if (c->dirty) {
+		/* Still queued for the next flush: unlink it first. */
+		struct netio_conn **pp = &nio->dirty;
+
+		while (*pp && *pp != c)
+			pp = &(*pp)->dirty_next;
+		if (*pp)
+			*pp = c->dirty_next;
+		c->dirty = false;
+	}
 	if (nio->ops.on_close)
 		nio->ops.on_close(nio->ud, c, c->close_reason);
 	buf_fini(&c->out);

@@ -1,0 +1,203 @@
+/*
+ * cmd_download: `vtfs --download TORRENT --path DIR` downloads a torrent
+ * the way a plain client does (DIR/NAME, or DIR/NAME/... for a multi-file
+ * torrent), with a progress bar on a terminal and a summary line, and exits
+ * 0 once every piece is verified and on disk.  SIGINT/SIGTERM stop the
+ * session cleanly (resume record written, "stopped" announced within
+ * STOP_BOUND_MS) and the next run resumes.
+ *
+ * Main thread: it blocks SIGINT/SIGTERM before the session's threads start
+ * (they inherit the mask), then waits for them with sigtimedwait() while it
+ * polls the session's statistics for the bar.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#define LOG_TAG "download"
+#include "base/log.h"
+#include "base/num.h"
+#include "base/progress.h"
+#include "base/text.h"
+#include "bt/metainfo.h"
+#include "bt/netio.h"
+#include "bt/session.h"
+
+#define MAX_CLI_PEERS	256
+#define POLL_MS		100
+#define STOP_BOUND_MS	600	/* Ctrl-C: whole stop well under 1 s */
+#define DONE_BOUND_MS	2000	/* after completion */
+
+static const struct option opts[] = {
+	{"download", required_argument, NULL, 'D'},
+	{"path", required_argument, NULL, 'p'},
+	{"listen", required_argument, NULL, 'l'},
+	{"peer", required_argument, NULL, 'P'},
+	{"no-trackers", no_argument, NULL, 'T'},
+	{"max-peers", required_argument, NULL, 'm'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{NULL, 0, NULL, 0},
+};
+
+static void
+summary(const struct metainfo *m, const struct session_stats *st,
+    double secs, bool done)
+{
+	char total[32], got[32], sent[32], rate[32];
+	double r = secs > 0 ? (double)st->downloaded / secs : 0;
+
+	text_human(total, sizeof(total), (double)st->have_bytes);
+	text_human(got, sizeof(got), (double)st->downloaded);
+	text_human(sent, sizeof(sent), (double)st->uploaded);
+	text_human(rate, sizeof(rate), r);
+	printf("vtfs: %s: %s (%" PRIu32 "/%" PRIu32 " pieces) in %.1f s; "
+	    "received %s (%" PRIu64 " bytes, %s/s), sent %s (%" PRIu64
+	    " bytes); %" PRIu32 " hash failures, %" PRIu32 " peers banned\n",
+	    done ? "complete" : "stopped", total, st->have, st->npieces, secs,
+	    got, st->downloaded, rate, sent, st->uploaded, st->hash_fails,
+	    st->banned);
+	(void)m;
+	fflush(stdout);
+}
+
+int
+cmd_download_main(int argc, char **argv)
+{
+	struct sockaddr_storage peers[MAX_CLI_PEERS];
+	struct session_config cfg;
+	struct session_stats st;
+	struct meta_error merr;
+	struct metainfo *m = NULL;
+	struct session *s = NULL;
+	struct progress *bar = NULL;
+	const char *torrent = NULL, *path = NULL, *listen = NULL;
+	size_t npeers = 0;
+	bool no_trackers = false, quiet = false, verbose = false;
+	uint64_t max_peers = 0, t0, shown = 0;
+	sigset_t sigs, old;
+	int c, rc, sig = 0, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			torrent = optarg;
+			break;
+		case 'p':
+			path = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'P':
+			if (npeers >= MAX_CLI_PEERS)
+				return cmd_usage_error("at most %d --peer",
+				    MAX_CLI_PEERS);
+			if (netio_parse_addr(optarg, &peers[npeers]) < 0)
+				return cmd_usage_error("--peer %s: expected "
+				    "ADDR:PORT", optarg);
+			npeers++;
+			break;
+		case 'T':
+			no_trackers = true;
+			break;
+		case 'm':
+			if (num_parse_u64(optarg, 10000, &max_peers) < 0 ||
+			    max_peers == 0)
+				return cmd_usage_error("--max-peers %s: "
+				    "expected 1..10000", optarg);
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			return cmd_usage_error("see vtfs --help");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error("unexpected argument %s", argv[optind]);
+	if (!torrent || !path)
+		return cmd_usage_error("--download TORRENT --path DIR");
+	log_set_level(verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR :
+	    LOG_LVL_WARN);
+	if ((rc = meta_load_file(torrent, &m, &merr)) < 0) {
+		fprintf(stderr, "vtfs: %s: %s\n", torrent, merr.msg);
+		return CMD_EXIT_FAIL;
+	}
+	if (no_trackers && npeers == 0)
+		log_warn("no trackers and no --peer: waiting for incoming "
+		    "connections");
+
+	/* The session's threads inherit this mask: signals come here. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.meta = m;
+	cfg.layout = STORAGE_DOWNLOAD;
+	cfg.dir = path;
+	cfg.listen = listen;
+	cfg.peers = peers;
+	cfg.npeers = npeers;
+	cfg.no_trackers = no_trackers;
+	cfg.max_peers = (uint32_t)max_peers;
+	t0 = clock_now_ms();
+	if ((rc = session_start(&cfg, &s)) < 0) {
+		fprintf(stderr, "vtfs: %s: %s\n", path, strerror(-rc));
+		meta_free(m);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return CMD_EXIT_FAIL;
+	}
+	session_get_stats(s, &st);
+	if (!quiet)
+		bar = progress_new(m->name, st.total_bytes, 0);
+	progress_add(bar, st.have_bytes);
+	shown = st.have_bytes;
+	for (;;) {
+		struct timespec ts = {0, POLL_MS * 1000000L};
+		char extra[PROGRESS_EXTRA_MAX], up[32];
+
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig > 0)
+			break;
+		session_get_stats(s, &st);
+		if (st.have_bytes > shown) {
+			progress_add(bar, st.have_bytes - shown);
+			shown = st.have_bytes;
+		}
+		text_human(up, sizeof(up), (double)st.rate_up);
+		snprintf(extra, sizeof(extra), "%" PRIu32 " peers  up %s/s",
+		    st.peers, up);
+		progress_set_extra(bar, extra);
+		if (st.complete)
+			break;
+	}
+	session_stop(s, sig > 0 ? STOP_BOUND_MS : DONE_BOUND_MS);
+	session_get_stats(s, &st);
+	progress_finish(bar, st.complete);
+	progress_free(bar);
+	if (!quiet || !st.complete)
+		summary(m, &st, (double)(clock_now_ms() - t0) / 1000.0,
+		    st.complete);
+	status = st.complete ? CMD_EXIT_OK : sig > 0 ? 128 + sig :
+	    CMD_EXIT_FAIL;
+	session_free(s);
+	meta_free(m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return status;
+}
