@@ -39,32 +39,12 @@
 /* ------------------------------------------------------------------ */
 /* Pieces */
 
-/* Bytes of piece that are not padding. */
-static uint64_t
-piece_payload(const struct metainfo *m, uint32_t piece)
-{
-	uint64_t start = (uint64_t)piece * m->piece_len;
-	uint64_t end = start + meta_piece_size(m, piece), pad = 0;
-
-	for (uint32_t f = meta_file_at(m, start); f < m->nfiles; f++) {
-		const struct meta_file *mf = &m->files[f];
-		uint64_t a, b;
-
-		if (mf->offset >= end)
-			break;
-		if (!(mf->attr & META_ATTR_PAD))
-			continue;
-		a = mf->offset > start ? mf->offset : start;
-		b = mf->offset + mf->size < end ? mf->offset + mf->size : end;
-		if (b > a)
-			pad += b - a;
-	}
-	return end - start - pad;
-}
-
-/* Zero the pad ranges of piece in its assembly buffer. */
+/*
+ * Call fn for each pad range inside piece: [a, b) as offsets in the piece.
+ */
 static void
-zero_pads(const struct metainfo *m, uint32_t piece, uint8_t *buf)
+pad_ranges(const struct metainfo *m, uint32_t piece,
+    void (*fn)(void *, uint64_t, uint64_t), void *arg)
 {
 	uint64_t start = (uint64_t)piece * m->piece_len;
 	uint64_t end = start + meta_piece_size(m, piece);
@@ -80,8 +60,30 @@ zero_pads(const struct metainfo *m, uint32_t piece, uint8_t *buf)
 		a = mf->offset > start ? mf->offset : start;
 		b = mf->offset + mf->size < end ? mf->offset + mf->size : end;
 		if (b > a)
-			memset(buf + (a - start), 0, b - a);
+			fn(arg, a - start, b - start);
 	}
+}
+
+static void
+count_pad(void *arg, uint64_t a, uint64_t b)
+{
+	*(uint64_t *)arg += b - a;
+}
+
+static void
+zero_pad(void *arg, uint64_t a, uint64_t b)
+{
+	memset((uint8_t *)arg + a, 0, b - a);
+}
+
+/* Bytes of piece that are not padding. */
+static uint64_t
+piece_payload(const struct metainfo *m, uint32_t piece)
+{
+	uint64_t pad = 0;
+
+	pad_ranges(m, piece, count_pad, &pad);
+	return meta_piece_size(m, piece) - pad;
 }
 
 bool
@@ -101,7 +103,7 @@ session_asm_get(struct session *s, uint32_t piece)
 		return s->asm_[piece];
 	if ((buf = hasher_buf_get(s->hasher)) == NULL)
 		return NULL;
-	zero_pads(s->meta, piece, buf);
+	pad_ranges(s->meta, piece, zero_pad, buf);
 	s->asm_[piece] = buf;
 	s->nasm++;
 	return buf;
