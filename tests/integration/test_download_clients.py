@@ -116,6 +116,36 @@ k.check(m is not None and int(m.group(1)) > 0,
         "relay: A uploaded %s bytes to B" % (m.group(1) if m else "?"))
 k.stop(slow)
 
+# A hybrid v1+v2 torrent made by libtorrent: BEP 47 pad files, which vtfs
+# never requests nor writes, served by the libtorrent seeder.
+import libtorrent as ltm  # noqa: E402
+pdata = os.path.join(work, "pdata")
+k.make_tree(pdata, "padded", {"x.bin": 3 * 262144 + 1234,
+                              "y.bin": 2 * 262144 - 77, "z.txt": 500})
+fs = ltm.file_storage()
+ltm.add_files(fs, os.path.join(pdata, "padded"))
+ct = ltm.create_torrent(fs, 262144)
+ltm.set_piece_hashes(ct, pdata)
+ptor = os.path.join(work, "padded.torrent")
+with open(ptor, "wb") as f:
+    f.write(ltm.bencode(ct.generate()))
+pti = ltm.torrent_info(ptor)
+npads = sum(1 for i in range(pti.files().num_files())
+            if pti.files().file_flags(i) & ltm.file_storage.flag_pad_file)
+k.check(npads > 0, "libtorrent made %d pad files" % npads)
+k._hashes.append(str(pti.info_hash()))
+pseed, pport = k.start_lt(work, "127.0.8.7", ptor, pdata, tag="padded")
+dest = os.path.join(work, "dl-padded")
+os.makedirs(dest)
+k.forget_resume()
+rc, out, secs = k.vtfs_download(ptor, dest, "127.0.8.18",
+                                ["127.0.8.7:%d" % pport], False, timeout=60)
+k.check(rc == 0, "padded: exit %d" % rc)
+k.check(k.tree_sums(os.path.join(dest, "padded")) ==
+        k.tree_sums(os.path.join(pdata, "padded")),
+        "padded: sha256 of the files, no pad file on disk")
+k.stop(pseed)
+
 # A rerun on the complete download trusts the resume record: nothing fetched.
 dest = os.path.join(work, "dl-127.0.8.14")
 rc, out, secs = k.vtfs_download(tor, dest, "127.0.8.14", [], True,
