@@ -20,6 +20,8 @@ enum {
 	CMD_EXIT_USAGE = 2,	/* bad command line */
 };
 
+int	cmd_create_main(int argc, char **argv);
+
 /* Print "vtfs: " and the message to stderr; returns CMD_EXIT_USAGE. */
 int	cmd_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));

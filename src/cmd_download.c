@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "base/num.h"
 #include "base/progress.h"
+#include "base/text.h"
 #include "bt/metainfo.h"
 #include "bt/netio.h"
 #include "bt/session.h"
@@ -55,10 +56,10 @@ summary(const struct metainfo *m, const struct session_stats *st,
 	char total[32], got[32], sent[32], rate[32];
 	double r = secs > 0 ? (double)st->downloaded / secs : 0;
 
-	progress_human(total, sizeof(total), (double)st->have_bytes);
-	progress_human(got, sizeof(got), (double)st->downloaded);
-	progress_human(sent, sizeof(sent), (double)st->uploaded);
-	progress_human(rate, sizeof(rate), r);
+	text_human(total, sizeof(total), (double)st->have_bytes);
+	text_human(got, sizeof(got), (double)st->downloaded);
+	text_human(sent, sizeof(sent), (double)st->uploaded);
+	text_human(rate, sizeof(rate), r);
 	printf("vtfs: %s: %s (%" PRIu32 "/%" PRIu32 " pieces) in %.1f s; "
 	    "received %s (%" PRIu64 " bytes, %s/s), sent %s (%" PRIu64
 	    " bytes); %" PRIu32 " hash failures, %" PRIu32 " peers banned\n",
@@ -179,7 +180,7 @@ cmd_download_main(int argc, char **argv)
 			progress_add(bar, st.have_bytes - shown);
 			shown = st.have_bytes;
 		}
-		progress_human(up, sizeof(up), (double)st.rate_up);
+		text_human(up, sizeof(up), (double)st.rate_up);
 		snprintf(extra, sizeof(extra), "%" PRIu32 " peers  up %s/s",
 		    st.peers, up);
 		progress_set_extra(bar, extra);

@@ -18,6 +18,7 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "bt/metainfo.h"
 
 /* Print s with every byte outside printable ASCII escaped as \xNN. */
@@ -35,25 +36,6 @@ put_escaped(FILE *f, const char *s)
 	free(esc);
 }
 
-/* "1.50 GiB" for n bytes. */
-static void
-human_size(uint64_t n, char *out, size_t outsz)
-{
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB",
-	    "PiB", "EiB"};
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outsz, "%" PRIu64 " B", n);
-	else
-		snprintf(out, outsz, "%.2f %s", v, unit[u]);
-}
-
 static void
 print_human(const struct metainfo *m)
 {
@@ -68,10 +50,10 @@ print_human(const struct metainfo *m)
 		hex_encode(m->info_hash_v2, sizeof(m->info_hash_v2), hex);
 		printf("info-hash v2: %s\n", hex);
 	}
-	human_size(m->piece_len, sz, sizeof(sz));
+	text_human(sz, sizeof(sz), (double)m->piece_len);
 	printf("pieces:       %" PRIu32 " x %s (last %" PRIu32 " bytes)\n",
 	    m->npieces, sz, meta_piece_size(m, m->npieces - 1));
-	human_size(m->total, sz, sizeof(sz));
+	text_human(sz, sizeof(sz), (double)m->total);
 	printf("total size:   %s (%" PRIu64 " bytes)\n", sz, m->total);
 	printf("private:      %s\n", m->is_private ? "yes" : "no");
 	printf("trackers:%s\n", m->ntiers ? "" : "     none");

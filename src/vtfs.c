@@ -10,6 +10,10 @@
 #include <string.h>
 
 static const struct cmd commands[] = {
+	{"--create", "--create PATH [--tracker URL]... [-o FILE] [--private]\n"
+	    "       [--piece-size N] [--comment TEXT] [--webseed URL]...\n"
+	    "       [--name NAME] [--no-date] [--force] [--quiet]",
+	    cmd_create_main},
 	{"--info", "--info TORRENT [--json]", cmd_info_main},
 	{"--announce", "--announce TORRENT [--port N] [--listen ADDR[:PORT]] "
 	    "[--timeout S] [--udp-retry-base MS] [--scrape] [--rounds N] "
@@ -67,8 +71,16 @@ find_command(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	const struct cmd *c = find_command(argc, argv);
+	const struct cmd *c;
 
+	/* --help anywhere wins: "vtfs --announce --help" is not a file. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return CMD_EXIT_OK;
+		}
+	}
+	c = find_command(argc, argv);
 	if (c)
 		return c->main(argc, argv);
 	for (int i = 1; i < argc; i++) {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
+
 struct frame {
 	uint32_t	 node;		/* index of the open container */
 	bool		 want_value;	/* dict: a key was read, its value is next */
@@ -153,23 +155,13 @@ parse_str(struct parser *p, struct benc_node *nd)
 }
 
 static int
-key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
-static int
 key_index_cmp(const void *x, const void *y, void *arg)
 {
 	const struct benc_node *nodes = arg;
 	const struct benc_node *a = &nodes[*(const uint32_t *)x];
 	const struct benc_node *b = &nodes[*(const uint32_t *)y];
 
-	return key_cmp(a->s, a->slen, b->s, b->slen);
+	return bytes_cmp(a->s, a->slen, b->s, b->slen);
 }
 
 /*
@@ -232,7 +224,7 @@ static int
 check_key(struct parser *p, struct frame *f, const struct benc_node *key)
 {
 	if (f->last_key) {
-		int c = key_cmp(f->last_key, f->last_len, key->s, key->slen);
+		int c = bytes_cmp(f->last_key, f->last_len, key->s, key->slen);
 
 		if (c == 0)
 			return fail(p, BENC_E_DUP_KEY, key->off);

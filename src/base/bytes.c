@@ -2,6 +2,7 @@
 #include "base/bytes.h"
 
 #include <errno.h>
+#include <string.h>
 
 void
 hex_encode(const uint8_t *in, size_t n, char *out)
@@ -40,4 +41,14 @@ hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+int
+bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
 }

@@ -50,6 +50,12 @@ be64_put(uint8_t *p, uint64_t v)
 	be32_put(p + 4, (uint32_t)v);
 }
 
+/*
+ * Order two byte strings like memcmp, a proper prefix first (bencode key
+ * order, sorted names).
+ */
+int	bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
 /* Write 2*n lowercase hex digits and a NUL to out (size >= 2*n+1). */
 void	hex_encode(const uint8_t *in, size_t n, char *out);
 /*

@@ -3,10 +3,9 @@
  *
  * The byte counter is an atomic so that workers never wait on each other;
  * the first caller that finds the bar due (an atomic deadline) and wins a
- * trylock redraws it, the others go on.  The rate is the mean since the
- * start for the first two seconds, then an exponentially weighted average
- * over about two seconds, so it follows changes (a download whose peers
- * come and go) without flickering.  The line is
+ * trylock redraws it, the others go on.  The rate comes from base/rate (a
+ * sliding window of a few seconds, fed at each redraw), so it follows
+ * changes (a download whose peers come and go) without flickering.  The line is
  * formatted under the lock and written after it is released: no lock is
  * held across write(2).
  */
@@ -21,8 +20,9 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/rate.h"
+#include "base/text.h"
 
-#define RATE_WINDOW_S	2.0
 #define LINE_MAX_BYTES	512
 #define BAR_WIDTH	20
 
@@ -35,30 +35,12 @@ struct progress {
 	_Atomic uint64_t next_draw_ns;	/* gate: redraw not before */
 	pthread_mutex_t	 lock;
 	/* protected by lock: */
-	double		 rate;		/* bytes/s, 0 until measured */
-	uint64_t	 last_ns;	/* time of the last sample */
+	struct rate	 meter;
+	double		 rate;		/* bytes/s at the last sample */
 	uint64_t	 last_done;	/* done at the last sample */
 	char		 extra[PROGRESS_EXTRA_MAX];
 	bool		 drawn;		/* a bar is on screen */
 };
-
-char *
-progress_human(char *out, size_t outsz, double bytes)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
-	    "PiB"};
-	size_t u = 0;
-
-	while (bytes >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		bytes /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outsz, "%.0f B", bytes);
-	else
-		snprintf(out, outsz, "%.1f %s", bytes, units[u]);
-	return out;
-}
 
 static void
 format_eta(char *out, size_t outsz, double s)
@@ -88,15 +70,15 @@ progress_format(char *out, size_t outsz, size_t width, const char *label,
 
 	if (outsz == 0)
 		return out;
-	progress_human(d, sizeof(d), (double)done);
+	text_human(d, sizeof(d), (double)done);
 	if (total) {
 		if (done > total)
 			done = total;
 		pct = (int)(done * 100.0 / (double)total);
-		progress_human(t, sizeof(t), (double)total);
+		text_human(t, sizeof(t), (double)total);
 	}
 	if (rate > 0)
-		progress_human(r, sizeof(r), rate);
+		text_human(r, sizeof(r), rate);
 	if (total && rate > 0)
 		format_eta(eta, sizeof(eta), (double)(total - done) / rate);
 	else
@@ -104,8 +86,9 @@ progress_format(char *out, size_t outsz, size_t width, const char *label,
 
 	/* Everything after the bar graphic. */
 	if (pct >= 0)
-		snprintf(tail, sizeof(tail), " %3d%%  %s / %s  %s/s  ETA %s%s%s",
-		    pct, d, t, rate > 0 ? r : "-", eta, extra && *extra ? "  " : "",
+		snprintf(tail, sizeof(tail),
+		    " %3d%%  %s / %s  %s/s  ETA %s%s%s", pct, d, t,
+		    rate > 0 ? r : "-", eta, extra && *extra ? "  " : "",
 		    extra ? extra : "");
 	else
 		snprintf(tail, sizeof(tail), " %s  %s/s%s%s", d,
@@ -152,7 +135,8 @@ progress_new(const char *label, uint64_t total, unsigned flags)
 	}
 	p->active = (flags & PROGRESS_FORCE) || isatty(STDERR_FILENO);
 	p->start_ns = clock_now_ns();
-	p->last_ns = p->start_ns;
+	/* 100 ms slots (the redraw period): a 2 s window. */
+	rate_init(&p->meter, PROGRESS_REDRAW_MS, p->start_ns / 1000000u);
 	atomic_init(&p->done, 0);
 	atomic_init(&p->total, total);
 	atomic_init(&p->next_draw_ns, p->start_ns);
@@ -207,22 +191,15 @@ write_all(const char *s, size_t n)
 
 /* Sample the rate; caller holds p->lock. */
 static void
-sample_locked(struct progress *p, uint64_t now, uint64_t done)
+sample_locked(struct progress *p, uint64_t now_ns, uint64_t done)
 {
-	double dt = (double)(now - p->last_ns) / 1e9;
-	double inst, a;
+	uint64_t now_ms = now_ns / 1000000u;
 
-	if (dt <= 0 || done < p->last_done)
+	if (done < p->last_done)
 		return;
-	inst = (double)(done - p->last_done) / dt;
-	a = dt / (dt + RATE_WINDOW_S);
-	if ((double)(now - p->start_ns) / 1e9 < RATE_WINDOW_S)
-		/* Too early for an average over the window: the mean so far. */
-		p->rate = (double)done / ((double)(now - p->start_ns) / 1e9);
-	else
-		p->rate += a * (inst - p->rate);
-	p->last_ns = now;
+	rate_add(&p->meter, now_ms, done - p->last_done);
 	p->last_done = done;
+	p->rate = (double)rate_get(&p->meter, now_ms);
 }
 
 static void
@@ -311,8 +288,8 @@ progress_finish(struct progress *p, bool ok)
 	}
 	done = atomic_load(&p->done);
 	secs = (double)(clock_now_ns() - p->start_ns) / 1e9;
-	progress_human(d, sizeof(d), (double)done);
-	progress_human(r, sizeof(r), secs > 0 ? (double)done / secs : 0);
+	text_human(d, sizeof(d), (double)done);
+	text_human(r, sizeof(r), secs > 0 ? (double)done / secs : 0);
 	n = snprintf(line, sizeof(line), "\r%s: %s in %.2f s, %s/s\033[K\n",
 	    p->label, d, secs, r);
 	if (n > 0)

@@ -59,7 +59,5 @@ void		 progress_finish(struct progress *, bool ok);
 char		*progress_format(char *out, size_t outsz, size_t width,
 		    const char *label, uint64_t done, uint64_t total,
 		    double rate, const char *extra);
-/* "1.5 GiB", "512 B": binary units with one decimal.  Returns out. */
-char		*progress_human(char *out, size_t outsz, double bytes);
 
 #endif /* VTFS_BASE_PROGRESS_H */

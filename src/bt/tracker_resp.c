@@ -16,6 +16,7 @@
 
 #include "base/bencode.h"
 #include "base/bytes.h"
+#include "base/text.h"
 #include "base/log.h"
 
 /* A response is small: this bounds the decoder's work on a 1 MiB body. */
@@ -89,26 +90,6 @@ tracker_error_set(struct tracker_error *err, int rc, enum tracker_errcode code,
 
 /* ---- URLs ---- */
 
-static void
-url_escape(struct buf *b, const uint8_t *p, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
-			buf_putc(b, c);
-		} else {
-			buf_putc(b, '%');
-			buf_putc(b, hex[c >> 4]);
-			buf_putc(b, hex[c & 15]);
-		}
-	}
-}
-
 int
 tracker_resp_announce_url(struct buf *out, const char *url,
     const struct tracker_req *req)
@@ -116,9 +97,9 @@ tracker_resp_announce_url(struct buf *out, const char *url,
 	buf_puts(out, url);
 	buf_putc(out, strchr(url, '?') ? '&' : '?');
 	buf_puts(out, "info_hash=");
-	url_escape(out, req->info_hash, 20);
+	text_url_escape(out, req->info_hash, 20);
 	buf_puts(out, "&peer_id=");
-	url_escape(out, req->peer_id, 20);
+	text_url_escape(out, req->peer_id, 20);
 	buf_printf(out, "&port=%u&uploaded=%llu&downloaded=%llu&left=%llu"
 	    "&compact=1&key=%08x", req->port,
 	    (unsigned long long)req->uploaded,
@@ -130,7 +111,7 @@ tracker_resp_announce_url(struct buf *out, const char *url,
 		buf_printf(out, "&event=%s", tracker_event_name(req->event));
 	if (req->tracker_id && req->tracker_id_len > 0) {
 		buf_puts(out, "&trackerid=");
-		url_escape(out, req->tracker_id, req->tracker_id_len);
+		text_url_escape(out, req->tracker_id, req->tracker_id_len);
 	}
 	return buf_error(out);
 }
@@ -157,7 +138,7 @@ tracker_resp_scrape_url(struct buf *out, const char *url,
 		buf_putc(out, '?');
 	}
 	buf_puts(out, "info_hash=");
-	url_escape(out, info_hash, 20);
+	text_url_escape(out, info_hash, 20);
 	return buf_error(out);
 }
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
+
 struct fs_tree {
 	const struct metainfo	*meta;	/* borrowed */
 	struct fs_node		*nodes;	/* owned: nodes[ino - 1] */
@@ -26,16 +28,6 @@ struct tmp_node {
 	uint32_t	 file;
 	bool		 dir;
 };
-
-static int
-name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
 
 /* Compare paths component by component: '/' sorts before every byte. */
 static int
@@ -64,7 +56,7 @@ add_child(struct tmp_node *t, uint32_t *n, uint32_t parent, const char *name,
 	struct tmp_node *p = &t[parent];
 	uint32_t i = (*n)++;
 
-	if (p->last && name_cmp(t[p->last].name, t[p->last].namelen, name,
+	if (p->last && bytes_cmp(t[p->last].name, t[p->last].namelen, name,
 	    len) == 0)
 		return -EBADMSG;	/* a file and a folder with one name */
 	t[i] = (struct tmp_node){.name = name, .namelen = len,
@@ -122,7 +114,7 @@ build_dfs(const struct metainfo *m, const uint32_t *order, uint32_t nord,
 			if (d >= sizeof(stack) / sizeof(stack[0]))
 				return -EBADMSG;
 			/* Same folder as the previous file at this depth? */
-			if (d < depth && name_cmp(t[stack[d]].name,
+			if (d < depth && bytes_cmp(t[stack[d]].name,
 			    t[stack[d]].namelen, c, len) == 0) {
 				d++;
 			} else {
@@ -263,7 +255,7 @@ fs_tree_lookup(const struct fs_tree *tr, uint64_t dir, const char *name,
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		const struct fs_node *c = &tr->nodes[d->first - 1 + mid];
-		int cmp = name_cmp(c->name, c->namelen, name, len);
+		int cmp = bytes_cmp(c->name, c->namelen, name, len);
 
 		if (cmp == 0) {
 			*ino = (uint64_t)d->first + mid;
