@@ -264,6 +264,9 @@ session_storage(struct session *s)
 /* ------------------------------------------------------------------ */
 /* Resume record and recheck */
 
+static void final_save(struct session *);
+static void stop_finish(struct session *);
+
 static void
 on_resume_saved(void *arg, int status)
 {
@@ -272,6 +275,33 @@ on_resume_saved(void *arg, int status)
 	s->resume_busy = false;
 	if (status < 0)
 		log_warn("saving the resume record: %s", strerror(-status));
+	if (s->final_started) {
+		s->final_done = true;
+		stop_finish(s);
+	} else if (s->hasher_closed) {
+		final_save(s);
+	}
+}
+
+/*
+ * The last record, once the hasher has written everything: on the pool,
+ * while the "stopped" announce is under way.
+ */
+static void
+final_save(struct session *s)
+{
+	if (s->final_started || s->resume_busy)
+		return;	/* on_resume_saved() comes back here */
+	s->final_started = true;
+	if (s->resume_path[0] && resume_save_async(&s->loop, s->resume_path,
+	    s->meta, s->st, &s->have, on_resume_saved, s) == 0) {
+		s->resume_busy = true;
+		return;
+	}
+	if (s->resume_path[0])
+		log_warn("cannot save the resume record");
+	s->final_done = true;
+	stop_finish(s);
 }
 
 static void
@@ -391,22 +421,13 @@ on_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
-/* Everything stopped: write the record, close the last handles. */
+/* Everything stopped and the record written: close the last handles. */
 static void
 stop_finish(struct session *s)
 {
-	int rc;
-
-	if (!s->announce_done || !s->hasher_closed || s->resume_busy ||
-	    s->finished)
+	if (!s->announce_done || !s->final_done || s->finished)
 		return;
 	s->finished = true;
-	if (s->resume_path[0]) {
-		rc = resume_save(s->resume_path, s->meta, s->st, &s->have);
-		if (rc < 0)
-			log_warn("saving the resume record: %s",
-			    strerror(-rc));
-	}
 	publish_stats(s);
 	if (s->ann) {
 		announce_free(s->ann);
@@ -432,7 +453,7 @@ on_hasher_closed(void *arg)
 
 	s->hasher = NULL;
 	s->hasher_closed = true;
-	stop_finish(s);
+	final_save(s);
 }
 
 static void

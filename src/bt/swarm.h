@@ -185,6 +185,8 @@ struct session {
 	bool			 stopping;
 	bool			 announce_done;
 	bool			 hasher_closed;
+	bool			 final_started;	/* last resume save */
+	bool			 final_done;
 	bool			 finished;
 	bool			 resume_busy;
 	bool			 resume_dirty;
