@@ -33,7 +33,7 @@
 #include "bt/session.h"
 
 #define MAX_CLI_PEERS	256
-#define POLL_MS		100
+#define POLL_MS		25
 #define STOP_BOUND_MS	600	/* Ctrl-C: whole stop well under 1 s */
 #define DONE_BOUND_MS	2000	/* after completion */
 

@@ -78,8 +78,9 @@ addr_len(const struct sockaddr_storage *ss)
 					 : sizeof(struct sockaddr_in);
 }
 
-static bool
-same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool
+netio_same_ip(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -96,7 +97,7 @@ count_ip(const struct netio *nio, const struct sockaddr_storage *ss)
 	uint32_t n = 0;
 
 	for (const struct netio_conn *c = nio->conns; c; c = c->next)
-		if (!c->closing && same_ip(&c->peer, ss))
+		if (!c->closing && netio_same_ip(&c->peer, ss))
 			n++;
 	return n;
 }

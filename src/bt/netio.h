@@ -99,6 +99,9 @@ const struct sockaddr_storage *netio_peer_addr(const struct netio_conn *);
 bool	netio_incoming(const struct netio_conn *);
 /* "1.2.3.4:5678" or "[::1]:5678" into out (size >= 64). */
 char	*netio_addr_str(const struct sockaddr_storage *, char *out, size_t);
+/* Same IPv4 or IPv6 address (ports ignored). */
+bool	netio_same_ip(const struct sockaddr_storage *,
+	    const struct sockaddr_storage *);
 /* Parse "ADDR:PORT" or "[V6]:PORT".  Returns 0 or -EINVAL. */
 int	netio_parse_addr(const char *, struct sockaddr_storage *out);
 

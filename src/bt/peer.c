@@ -41,20 +41,6 @@ geom_of(const struct session *s)
 	return g;
 }
 
-static bool
-same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return false;
-}
-
 static uint16_t
 port_of(const struct sockaddr_storage *a)
 {
@@ -68,7 +54,7 @@ port_of(const struct sockaddr_storage *a)
 static bool
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	return same_ip(a, b) && port_of(a) == port_of(b);
+	return netio_same_ip(a, b) && port_of(a) == port_of(b);
 }
 
 static const uint8_t *
@@ -85,7 +71,7 @@ static struct ipinfo *
 ip_find(struct session *s, const struct sockaddr_storage *addr, bool make)
 {
 	for (uint32_t i = 0; i < s->nips; i++)
-		if (same_ip(&s->ips[i].addr, addr))
+		if (netio_same_ip(&s->ips[i].addr, addr))
 			return &s->ips[i];
 	if (!make || s->nips >= SWARM_MAX_IPS)
 		return NULL;
@@ -667,7 +653,7 @@ swarm_add_peer(struct session *s, const struct sockaddr_storage *addr,
 	if (port_of(addr) == 0)
 		return;
 	if (s->listen && netio_parse_addr(s->listen, &self) == 0 &&
-	    same_ip(&self, addr) && port_of(addr) == s->port)
+	    netio_same_ip(&self, addr) && port_of(addr) == s->port)
 		return;	/* ourselves */
 	for (i = 0; i < s->ncands; i++) {
 		if (same_addr(&s->cands[i].addr, addr)) {
@@ -791,7 +777,7 @@ ban_ip(struct session *s, struct ipinfo *ip)
 	for (uint32_t i = 0; i < s->nlive; i++) {
 		struct peer *pr = s->live[i];
 
-		if (pr->conn && same_ip(netio_peer_addr(pr->conn),
+		if (pr->conn && netio_same_ip(netio_peer_addr(pr->conn),
 		    &ip->addr))
 			peer_close(pr, -EACCES);
 	}

@@ -1,8 +1,9 @@
 /*
  * session: see session.h.  The network thread and its life cycle, the
- * cross-thread queue, the hasher's completions, recheck at start-up,
- * parked reads and readers' windows, published state and statistics.
- * The connections live in peer.c (swarm.h).
+ * cross-thread queue, the hasher's completions, recheck at start-up, the
+ * resume record, published state and statistics.  Parked reads and
+ * readers' windows live in session_read.c, the connections in peer.c
+ * (both share swarm.h).
  *
  * Threads.  session_start() builds everything on the caller's thread, then
  * starts the network thread, which alone touches the loop and the state
@@ -39,32 +40,12 @@
 /* ------------------------------------------------------------------ */
 /* Pieces */
 
-/* Bytes of piece that are not padding. */
-static uint64_t
-piece_payload(const struct metainfo *m, uint32_t piece)
-{
-	uint64_t start = (uint64_t)piece * m->piece_len;
-	uint64_t end = start + meta_piece_size(m, piece), pad = 0;
-
-	for (uint32_t f = meta_file_at(m, start); f < m->nfiles; f++) {
-		const struct meta_file *mf = &m->files[f];
-		uint64_t a, b;
-
-		if (mf->offset >= end)
-			break;
-		if (!(mf->attr & META_ATTR_PAD))
-			continue;
-		a = mf->offset > start ? mf->offset : start;
-		b = mf->offset + mf->size < end ? mf->offset + mf->size : end;
-		if (b > a)
-			pad += b - a;
-	}
-	return end - start - pad;
-}
-
-/* Zero the pad ranges of piece in its assembly buffer. */
+/*
+ * Call fn for each pad range inside piece: [a, b) as offsets in the piece.
+ */
 static void
-zero_pads(const struct metainfo *m, uint32_t piece, uint8_t *buf)
+pad_ranges(const struct metainfo *m, uint32_t piece,
+    void (*fn)(void *, uint64_t, uint64_t), void *arg)
 {
 	uint64_t start = (uint64_t)piece * m->piece_len;
 	uint64_t end = start + meta_piece_size(m, piece);
@@ -80,8 +61,30 @@ zero_pads(const struct metainfo *m, uint32_t piece, uint8_t *buf)
 		a = mf->offset > start ? mf->offset : start;
 		b = mf->offset + mf->size < end ? mf->offset + mf->size : end;
 		if (b > a)
-			memset(buf + (a - start), 0, b - a);
+			fn(arg, a - start, b - start);
 	}
+}
+
+static void
+count_pad(void *arg, uint64_t a, uint64_t b)
+{
+	*(uint64_t *)arg += b - a;
+}
+
+static void
+zero_pad(void *arg, uint64_t a, uint64_t b)
+{
+	memset((uint8_t *)arg + a, 0, b - a);
+}
+
+/* Bytes of piece that are not padding. */
+static uint64_t
+piece_payload(const struct metainfo *m, uint32_t piece)
+{
+	uint64_t pad = 0;
+
+	pad_ranges(m, piece, count_pad, &pad);
+	return meta_piece_size(m, piece) - pad;
 }
 
 bool
@@ -101,13 +104,12 @@ session_asm_get(struct session *s, uint32_t piece)
 		return s->asm_[piece];
 	if ((buf = hasher_buf_get(s->hasher)) == NULL)
 		return NULL;
-	zero_pads(s->meta, piece, buf);
+	pad_ranges(s->meta, piece, zero_pad, buf);
 	s->asm_[piece] = buf;
 	s->nasm++;
 	return buf;
 }
 
-static void reads_on_piece(struct session *, uint32_t piece);
 static void publish_stats(struct session *);
 
 static void
@@ -124,7 +126,7 @@ mark_have(struct session *s, uint32_t piece)
 	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_release);
 	s->resume_dirty = true;
 	swarm_piece_verified(s, piece);
-	reads_on_piece(s, piece);
+	session_reads_on_piece(s, piece);
 	if (bitfield_all(&s->have) && !s->completed_sent) {
 		s->completed_sent = true;
 		log_info("download complete");
@@ -169,205 +171,6 @@ session_piece_complete(struct session *s, uint32_t piece)
 		hasher_buf_put(s->hasher, buf);
 		picker_on_hash_fail(s->pk, piece, NULL, 0);
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Priorities, parked reads, windows */
-
-static enum picker_prio
-base_prio(struct session *s, uint32_t piece)
-{
-	for (struct session_read *r = s->reads; r; r = r->next)
-		if (piece >= r->first && piece <= r->last)
-			return PICKER_CRITICAL;
-	for (struct window *w = s->windows; w; w = w->next)
-		if (piece >= w->first && piece <= w->last)
-			return PICKER_HIGH;
-	if (s->checking && bitfield_test(s->checking, piece))
-		return PICKER_SKIP;
-	return s->cfg.on_demand || s->cfg.seed_only ? PICKER_SKIP :
-	    PICKER_NORMAL;
-}
-
-static void
-reprio(struct session *s, uint32_t first, uint32_t last)
-{
-	for (uint32_t i = first; i <= last && i < s->meta->npieces; i++)
-		if (!bitfield_test(&s->have, i))
-			picker_set_prio(s->pk, i, i, base_prio(s, i));
-}
-
-struct done_work {
-	uv_work_t		 work;
-	struct session_read	*rd;
-	int			 status;
-	struct session		*s;
-};
-
-static void
-done_run(uv_work_t *w)
-{
-	struct done_work *d = w->data;
-
-	d->rd->done(d->rd, d->status);
-}
-
-static void
-done_after(uv_work_t *w, int status)
-{
-	struct done_work *d = w->data;
-
-	(void)status;
-	d->s->pending_works--;
-	free(d);
-}
-
-/* Hand rd to a pool thread for done(status).  rd is not in s->reads. */
-static void
-read_finish(struct session *s, struct session_read *rd, int status)
-{
-	struct done_work *d = calloc(1, sizeof(*d));
-
-	rd->state = 2;
-	if (d) {
-		d->rd = rd;
-		d->status = status;
-		d->s = s;
-		d->work.data = d;
-		if (uv_queue_work(&s->loop, &d->work, done_run,
-		    done_after) == 0) {
-			s->pending_works++;
-			return;
-		}
-		free(d);
-	}
-	/* No memory for the hand-off: run it here rather than never. */
-	log_error("running a read's callback on the network thread");
-	rd->done(rd, status);
-}
-
-static void
-read_unlink(struct session *s, struct session_read *rd)
-{
-	for (struct session_read **pp = &s->reads; *pp; pp = &(*pp)->next) {
-		if (*pp == rd) {
-			*pp = rd->next;
-			rd->next = NULL;
-			return;
-		}
-	}
-}
-
-static bool
-read_parked(struct session *s, const struct session_read *rd)
-{
-	for (struct session_read *r = s->reads; r; r = r->next)
-		if (r == rd)
-			return true;
-	return false;
-}
-
-static void
-read_end(struct session *s, struct session_read *rd, int status)
-{
-	uint32_t first = rd->first, last = rd->last;
-
-	read_unlink(s, rd);
-	if (status != 0)
-		reprio(s, first, last);
-	read_finish(s, rd, status);
-}
-
-static void
-reads_on_piece(struct session *s, uint32_t piece)
-{
-	struct session_read *r, *next;
-
-	for (r = s->reads; r; r = next) {
-		next = r->next;
-		if (piece < r->first || piece > r->last)
-			continue;
-		if (r->missing > 0 && --r->missing == 0)
-			read_end(s, r, 0);
-	}
-}
-
-static void
-read_park(struct session *s, struct session_read *rd)
-{
-	uint32_t missing = 0;
-
-	if (s->stopping) {
-		read_finish(s, rd, -ESHUTDOWN);
-		return;
-	}
-	for (uint32_t i = rd->first; i <= rd->last; i++)
-		if (!bitfield_test(&s->have, i))
-			missing++;
-	if (missing == 0) {
-		read_finish(s, rd, 0);
-		return;
-	}
-	rd->missing = missing;
-	rd->state = 1;
-	rd->next = s->reads;
-	s->reads = rd;
-	reprio(s, rd->first, rd->last);
-	swarm_fill_all(s);
-}
-
-static void
-reads_deadlines(struct session *s, uint64_t now)
-{
-	struct session_read *r, *next;
-
-	for (r = s->reads; r; r = next) {
-		next = r->next;
-		if (r->deadline_ms && now >= r->deadline_ms)
-			read_end(s, r, -ETIMEDOUT);
-	}
-}
-
-static void
-window_set(struct session *s, uint64_t reader, uint64_t off, uint64_t len,
-    bool close)
-{
-	struct window **pp, *w = NULL;
-	uint32_t of = 0, ol = 0;
-	bool had = false;
-
-	for (pp = &s->windows; *pp; pp = &(*pp)->next)
-		if ((*pp)->reader == reader) {
-			w = *pp;
-			break;
-		}
-	if (w) {
-		had = true;
-		of = w->first;
-		ol = w->last;
-		if (close || len == 0 || off >= s->meta->total) {
-			*pp = w->next;
-			free(w);
-			w = NULL;
-		}
-	} else if (!close && len > 0 && off < s->meta->total) {
-		if ((w = calloc(1, sizeof(*w))) == NULL)
-			return;
-		w->reader = reader;
-		w->next = s->windows;
-		s->windows = w;
-	}
-	if (w) {
-		if (len > s->meta->total - off)
-			len = s->meta->total - off;
-		w->first = (uint32_t)(off / s->meta->piece_len);
-		w->last = (uint32_t)((off + len - 1) / s->meta->piece_len);
-	}
-	if (had)
-		reprio(s, of, ol);
-	if (w)
-		reprio(s, w->first, w->last);
-	swarm_fill_all(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -461,6 +264,7 @@ session_storage(struct session *s)
 /* ------------------------------------------------------------------ */
 /* Resume record and recheck */
 
+static void final_save(struct session *);
 static void stop_finish(struct session *);
 
 static void
@@ -471,9 +275,33 @@ on_resume_saved(void *arg, int status)
 	s->resume_busy = false;
 	if (status < 0)
 		log_warn("saving the resume record: %s", strerror(-status));
-	/* A stop that came during the save waits for this. */
-	if (s->stopping)
+	if (s->final_started) {
+		s->final_done = true;
 		stop_finish(s);
+	} else if (s->hasher_closed) {
+		final_save(s);
+	}
+}
+
+/*
+ * The last record, once the hasher has written everything: on the pool,
+ * while the "stopped" announce is under way.
+ */
+static void
+final_save(struct session *s)
+{
+	if (s->final_started || s->resume_busy)
+		return;	/* on_resume_saved() comes back here */
+	s->final_started = true;
+	if (s->resume_path[0] && resume_save_async(&s->loop, s->resume_path,
+	    s->meta, s->st, &s->have, on_resume_saved, s) == 0) {
+		s->resume_busy = true;
+		return;
+	}
+	if (s->resume_path[0])
+		log_warn("cannot save the resume record");
+	s->final_done = true;
+	stop_finish(s);
 }
 
 static void
@@ -507,7 +335,7 @@ on_recheck(void *arg, int status, const uint8_t *result)
 			mark_have(s, i);
 			good++;
 		} else if (!bitfield_test(&s->have, i)) {
-			picker_set_prio(s->pk, i, i, base_prio(s, i));
+			picker_set_prio(s->pk, i, i, session_base_prio(s, i));
 		}
 	}
 	bitfield_fini(todo);
@@ -537,18 +365,17 @@ on_wake(uv_async_t *a)
 		next = c->next;
 		switch (c->type) {
 		case CMD_READ:
-			read_park(s, c->rd);
+			session_read_park(s, c->rd);
 			break;
 		case CMD_CANCEL:
 			/* Pointer identity only: a read already done may be
 			 * gone. */
-			if (read_parked(s, c->rd))
-				read_end(s, c->rd, c->status);
+			session_read_cancelled(s, c->rd, c->status);
 			break;
 		case CMD_WINDOW:
 		case CMD_WINDOW_CLOSE:
 			if (!s->stopping)
-				window_set(s, c->reader, c->off, c->len,
+				session_window_set(s, c->reader, c->off, c->len,
 				    c->type == CMD_WINDOW_CLOSE);
 			break;
 		case CMD_STOP:
@@ -568,7 +395,7 @@ on_tick(uv_timer_t *t)
 	uint64_t now = clock_now_ms();
 
 	s->nticks++;
-	reads_deadlines(s, now);
+	session_reads_deadlines(s, now);
 	if (s->stopping)
 		return;
 	swarm_tick(s, now);
@@ -594,22 +421,13 @@ on_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
-/* Everything stopped: write the record, close the last handles. */
+/* Everything stopped and the record written: close the last handles. */
 static void
 stop_finish(struct session *s)
 {
-	int rc;
-
-	if (!s->announce_done || !s->hasher_closed || s->resume_busy ||
-	    s->finished)
+	if (!s->announce_done || !s->final_done || s->finished)
 		return;
 	s->finished = true;
-	if (s->resume_path[0]) {
-		rc = resume_save(s->resume_path, s->meta, s->st, &s->have);
-		if (rc < 0)
-			log_warn("saving the resume record: %s",
-			    strerror(-rc));
-	}
 	publish_stats(s);
 	if (s->ann) {
 		announce_free(s->ann);
@@ -635,23 +453,16 @@ on_hasher_closed(void *arg)
 
 	s->hasher = NULL;
 	s->hasher_closed = true;
-	stop_finish(s);
+	final_save(s);
 }
 
 static void
 stop_begin(struct session *s)
 {
-	struct session_read *r, *next;
-
 	if (s->stopping)
 		return;
 	s->stopping = true;
-	for (r = s->reads; r; r = next) {
-		next = r->next;
-		r->next = NULL;
-		read_finish(s, r, -ESHUTDOWN);
-	}
-	s->reads = NULL;
+	session_reads_shutdown(s);
 	swarm_shutdown(s);
 	if (s->recheck_running && s->recheck_job)
 		hasher_recheck_cancel(s->recheck_job);
@@ -715,7 +526,7 @@ thread_main(void *arg)
 			bitfield_fini(s->checking);
 			free(s->checking);
 			s->checking = NULL;
-			reprio(s, 0, s->meta->npieces - 1);
+			session_reprio(s, 0, s->meta->npieces - 1);
 		}
 	}
 	/* Pieces made only of padding are checked locally. */
@@ -736,8 +547,8 @@ thread_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* Start, stop */
 
-static void
-post(struct session *s, struct cmd *c)
+void
+session_post(struct session *s, struct cmd *c)
 {
 	pthread_mutex_lock(&s->qlock);
 	c->next = NULL;
@@ -835,7 +646,7 @@ setup(struct session *s)
 	if ((rc = load_resume(s)) < 0)
 		return rc;
 	if (s->cfg.on_demand || s->cfg.seed_only)
-		reprio(s, 0, n - 1);
+		session_reprio(s, 0, n - 1);
 	if (s->checking)
 		for (uint32_t i = 0; i < n; i++)
 			if (bitfield_test(s->checking, i))
@@ -907,7 +718,7 @@ session_stop(struct session *s, unsigned announce_bound_ms)
 	c = &s->stop_cmd;
 	c->type = CMD_STOP;
 	c->len = announce_bound_ms;
-	post(s, c);
+	session_post(s, c);
 	pthread_join(s->thread, NULL);
 	s->joined = true;
 }
@@ -965,71 +776,3 @@ session_free(struct session *s)
 	free(s);
 }
 
-/* ------------------------------------------------------------------ */
-/* Reads and windows from any thread */
-
-int
-session_read_start(struct session *s, struct session_read *rd)
-{
-	struct cmd *c;
-
-	if (!rd || !rd->done)
-		return -EINVAL;
-	if (rd->len == 0)
-		return 1;
-	if (rd->off >= s->meta->total || rd->len > s->meta->total - rd->off)
-		return -ERANGE;
-	if (session_range_verified(s, rd->off, rd->len))
-		return 1;
-	rd->first = (uint32_t)(rd->off / s->meta->piece_len);
-	rd->last = (uint32_t)((rd->off + rd->len - 1) / s->meta->piece_len);
-	rd->missing = 0;
-	rd->state = 0;
-	rd->next = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return -ENOMEM;
-	c->type = CMD_READ;
-	c->rd = rd;
-	post(s, c);
-	return 0;
-}
-
-void
-session_read_cancel(struct session *s, struct session_read *rd, int status)
-{
-	struct cmd *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return;	/* the deadline still ends it */
-	c->type = CMD_CANCEL;
-	c->rd = rd;
-	c->status = status;
-	post(s, c);
-}
-
-void
-session_reader_window(struct session *s, uint64_t reader, uint64_t off,
-    uint64_t len)
-{
-	struct cmd *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return;	/* a window is a hint */
-	c->type = CMD_WINDOW;
-	c->reader = reader;
-	c->off = off;
-	c->len = len;
-	post(s, c);
-}
-
-void
-session_reader_close(struct session *s, uint64_t reader)
-{
-	struct cmd *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return;
-	c->type = CMD_WINDOW_CLOSE;
-	c->reader = reader;
-	post(s, c);
-}

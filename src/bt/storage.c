@@ -642,6 +642,12 @@ storage_write_piece(struct storage *st, uint32_t piece, const void *buf)
 			if (rc < 0)
 				return rc;
 			rc = pwrite_full(fd, p, (size_t)sg.len, sg.file_off);
+			/* Start the writeback now (it does not wait): the
+			 * fsync of the final resume save then finds little
+			 * left to write. */
+			if (rc == 0)
+				(void)sync_file_range(fd, (off_t)sg.file_off,
+				    (off_t)sg.len, SYNC_FILE_RANGE_WRITE);
 			slot_release(st, sg.slot, true);
 			if (rc < 0)
 				return rc;

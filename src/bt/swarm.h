@@ -21,6 +21,7 @@
 
 #include "base/bitfield.h"
 #include "base/rate.h"
+#include "bt/picker.h"
 #include "bt/proto.h"
 #include "bt/session.h"
 
@@ -184,6 +185,8 @@ struct session {
 	bool			 stopping;
 	bool			 announce_done;
 	bool			 hasher_closed;
+	bool			 final_started;	/* last resume save */
+	bool			 final_done;
 	bool			 finished;
 	bool			 resume_busy;
 	bool			 resume_dirty;
@@ -214,5 +217,20 @@ uint8_t	*session_asm_get(struct session *, uint32_t piece);
 /* Every block of piece is in: hand it to the hasher. */
 void	session_piece_complete(struct session *, uint32_t piece);
 bool	session_have(const struct session *, uint32_t piece);
+/* Queue c for the loop (any thread). */
+void	session_post(struct session *, struct cmd *c);
+
+/* session_read.c (network thread) */
+enum picker_prio session_base_prio(struct session *, uint32_t piece);
+/* Set the picker's priority of the missing pieces in [first, last]. */
+void	session_reprio(struct session *, uint32_t first, uint32_t last);
+void	session_read_park(struct session *, struct session_read *);
+void	session_read_cancelled(struct session *, struct session_read *,
+	    int status);
+void	session_reads_on_piece(struct session *, uint32_t piece);
+void	session_reads_deadlines(struct session *, uint64_t now);
+void	session_reads_shutdown(struct session *);
+void	session_window_set(struct session *, uint64_t reader, uint64_t off,
+	    uint64_t len, bool close);
 
 #endif /* VTFS_BT_SWARM_H */

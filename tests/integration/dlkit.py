@@ -231,12 +231,13 @@ def start_tracker(work, hashes, ip, port):
     die("opentracker did not start")
 
 
-def start_lt(work, ip, torrent, save, rate=0, tag="lt"):
+def start_lt(work, ip, torrent, save, rate=0, tag="lt", connect=None):
     port = free_port(ip)
     st = os.path.join(work, "%s-%s.json" % (tag, ip))
     p = spawn([PY, os.path.join(HERE, "dlkit.py"), "ltseed", "--ip", ip,
                "--port", str(port), "--save", save, "--torrent", torrent,
-               "--rate", str(rate), "--status", st],
+               "--rate", str(rate), "--status", st] +
+              (["--connect", connect] if connect else []),
               os.path.join(work, "%s-%s.log" % (tag, ip)))
     for _ in range(200):
         if os.path.exists(st):
@@ -356,9 +357,9 @@ def vtfs_download(torrent, dest, ip, peers=(), trackers=True, timeout=120,
 
 
 def vtfs_spawn(torrent, dest, ip, peers=(), trackers=True, extra=(),
-               logpath=None):
+               logpath=None, port=None):
     args = [VTFS, "--download", torrent, "--path", dest, "--listen",
-            "%s:%d" % (ip, free_port(ip))]
+            "%s:%d" % (ip, port or free_port(ip))]
     for pr in peers:
         args += ["--peer", pr]
     if not trackers:
@@ -410,6 +411,7 @@ def ltseed_main(argv):
     ap.add_argument("--rate", type=int, default=0, help="upload bytes/s")
     ap.add_argument("--status", required=True)
     ap.add_argument("--max-seconds", type=float, default=900)
+    ap.add_argument("--connect", help="IP:PORT to dial until connected")
     a = ap.parse_args(argv)
     ses = lt.session({
         "listen_interfaces": "%s:%d" % (a.ip, a.port),
@@ -440,6 +442,9 @@ def ltseed_main(argv):
     signal.signal(signal.SIGTERM, lambda *x: stop.append(1))
     while not stop and time.time() - t0 < a.max_seconds:
         s = h.status()
+        if a.connect and s.num_peers == 0:
+            ip, port = a.connect.rsplit(":", 1)
+            h.connect_peer((ip, int(port)))
         tmp = a.status + ".tmp"
         with open(tmp, "w") as f:
             json.dump({"uploaded": s.total_payload_upload,
