@@ -193,6 +193,11 @@ struct session {
 	bool			 completed_sent;
 	uint64_t		 last_resume_ms;
 	bool			 want_pass;	/* interest re-evaluation due */
+	/* session_cache.c: the capped piece cache (cfg.cache_size) */
+	_Atomic uint32_t	*access;	/* per piece: last use, s */
+	struct bitfield		 keep;		/* files' heads and tails */
+	struct bitfield		 evicting;	/* hole punch in flight */
+	bool			 cache_full;	/* background fetch stops */
 };
 
 /* peer.c */
@@ -217,6 +222,15 @@ uint8_t	*session_asm_get(struct session *, uint32_t piece);
 /* Every block of piece is in: hand it to the hasher. */
 void	session_piece_complete(struct session *, uint32_t piece);
 bool	session_have(const struct session *, uint32_t piece);
+/* Bytes of piece that are not padding. */
+uint64_t session_piece_payload(const struct metainfo *, uint32_t piece);
+
+/* session_cache.c (network thread, but session_touch_piece: any) */
+int	session_cache_setup(struct session *);
+void	session_cache_free(struct session *);
+void	session_touch_piece(struct session *, uint32_t piece);
+/* Evict over the cap, update cache_full. */
+void	session_cache_tick(struct session *);
 /* Queue c for the loop (any thread). */
 void	session_post(struct session *, struct cmd *c);
 
