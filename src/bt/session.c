@@ -126,6 +126,7 @@ mark_have(struct session *s, uint32_t piece)
 	    (uint8_t)(0x80u >> (piece & 7)), memory_order_release);
 	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_release);
 	s->resume_dirty = true;
+	session_cache_check_full(s);
 	swarm_piece_verified(s, piece);
 	session_reads_on_piece(s, piece);
 	if (bitfield_all(&s->have) && !s->completed_sent) {

@@ -34,6 +34,8 @@
 
 /* At most this many evictions started per tick. */
 #define CACHE_EVICT_PER_TICK	64u
+/* Evict at once (not at the next tick) this many pieces over the cap. */
+#define CACHE_EVICT_EARLY	16u
 
 struct discard_work {
 	uv_work_t	 work;
@@ -171,6 +173,32 @@ evict_one(struct session *s, uint32_t p)
 	s->pending_works++;
 }
 
+void
+session_cache_check_full(struct session *s)
+{
+	bool full;
+
+	if (s->access == NULL)
+		return;
+	full = s->have_bytes >= s->cfg.cache_size;
+	/* Downloads outrun the tick on a fast swarm: evict now. */
+	if (full && s->have_bytes - s->cfg.cache_size >=
+	    (uint64_t)CACHE_EVICT_EARLY * s->meta->piece_len &&
+	    !s->cache_evicting_now) {
+		s->cache_evicting_now = true;
+		session_cache_tick(s);
+		s->cache_evicting_now = false;
+	}
+	if (full == s->cache_full)
+		return;
+	s->cache_full = full;
+	log_debug("cache %s (%llu of %llu bytes)", full ? "full" : "has room",
+	    (unsigned long long)s->have_bytes,
+	    (unsigned long long)s->cfg.cache_size);
+	/* Background pieces become SKIP (or NORMAL again). */
+	session_reprio(s, 0, s->meta->npieces - 1);
+}
+
 /* Windows, parked reads and pieces being evicted: protected ranges. */
 static struct evict_range *
 protected_ranges(struct session *s, size_t *n)
@@ -200,19 +228,10 @@ session_cache_tick(struct session *s)
 	struct evict_range *win;
 	struct bitfield cand = { 0 };
 	size_t nwin = 0;
-	bool full;
 
 	if (s->access == NULL)
 		return;
-	full = s->have_bytes >= cap;
-	if (full != s->cache_full) {
-		s->cache_full = full;
-		log_info("cache %s (%llu of %llu bytes)", full ? "full" :
-		    "has room", (unsigned long long)s->have_bytes,
-		    (unsigned long long)cap);
-		session_reprio(s, 0, s->meta->npieces - 1);
-		swarm_fill_all(s);
-	}
+	session_cache_check_full(s);
 	if (s->have_bytes <= cap || s->checking)
 		return;
 	over = s->have_bytes - cap;

@@ -198,6 +198,7 @@ struct session {
 	struct bitfield		 keep;		/* files' heads and tails */
 	struct bitfield		 evicting;	/* hole punch in flight */
 	bool			 cache_full;	/* background fetch stops */
+	bool			 cache_evicting_now;	/* no recursion */
 };
 
 /* peer.c */
@@ -229,6 +230,8 @@ uint64_t session_piece_payload(const struct metainfo *, uint32_t piece);
 int	session_cache_setup(struct session *);
 void	session_cache_free(struct session *);
 void	session_touch_piece(struct session *, uint32_t piece);
+/* Update cache_full (a piece was verified or evicted). */
+void	session_cache_check_full(struct session *);
 /* Evict over the cap, update cache_full. */
 void	session_cache_tick(struct session *);
 /* Queue c for the loop (any thread). */
