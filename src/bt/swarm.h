@@ -48,7 +48,7 @@ struct tracker_peer;
 #define SWARM_SLOW_START_MS	5000u	/* after an unchoke: */
 #define SWARM_SLOW_START_DEPTH	64u	/* at least this many requests */
 #define SWARM_UPLOAD_INFLIGHT	64u	/* block reads in flight per peer */
-#define SWARM_BUF_BYTES		((uint64_t)192 << 20)	/* assembly */
+#define SWARM_BUF_BYTES		((uint64_t)48 << 20)	/* assembly */
 
 enum cand_state {
 	CAND_IDLE,
