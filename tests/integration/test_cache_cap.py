@@ -35,15 +35,8 @@ SLACK = 8 << 20
 IP_VTFS = "127.0.14.2"
 IP_SEED = "127.0.14.3"
 
-results = {"pass": 0, "fail": 0}
-
-
-def check(name, ok, detail=""):
-    results["pass" if ok else "fail"] += 1
-    print("%s %s%s" % ("PASS" if ok else "FAIL", name,
-                       (": " + detail) if detail and not ok else ""),
-          flush=True)
-    return ok
+results = fskit.results
+check = fskit.check
 
 
 def die(msg):
