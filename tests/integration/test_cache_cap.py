@@ -2,7 +2,7 @@
 """Integration test of the mount's capped piece cache (--cache-size) with a
 real mount and a python3-libtorrent seeder on loopback (127.0.14.x).
 
-A 24 MiB file (64 KiB pieces) is mounted with --cache-size 4M and read
+A 32 MiB file (64 KiB pieces) is mounted with --cache-size 4M and read
 sequentially through the mount: its sha256 must match, and the cache's
 disk usage (allocated blocks under --cache-dir), sampled during the read,
 must stay under the cap plus a bound of in-flight pieces (the readahead
@@ -27,11 +27,11 @@ import fskit  # noqa: E402
 
 VTFS = os.environ.get("VTFS_BIN", "")
 PIECE = 65536
-SIZE = 24 << 20
+SIZE = 32 << 20
 CAP = 4 << 20
 # Over the cap: the readahead window (pieces kept while read) and one
 # tick's worth of arrivals before eviction catches up.
-SLACK = 8 << 20
+SLACK = 12 << 20
 IP_VTFS = "127.0.14.2"
 IP_SEED = "127.0.14.3"
 
