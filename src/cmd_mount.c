@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -798,6 +799,13 @@ cmd_mount_main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level(r->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	/*
+	 * A long-lived daemon: few malloc arenas (FUSE workers and the pool
+	 * would each grow one), and piece buffers mmapped so that a freed
+	 * one goes back to the system (no dynamic threshold creeping up).
+	 */
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	rc = CMD_EXIT_FAIL;
 	if (check_mountpoint(argv[optind + 1], r->mnt, sizeof(r->mnt)) < 0 ||
 	    cache_root(r) < 0 || load_torrent(r->source, &r->meta) < 0)

@@ -395,8 +395,13 @@ hasher_buf_put(struct hasher *h, uint8_t *buf)
 	pthread_mutex_lock(&h->lock);
 	assert(h->nout > 0 && h->nfree < h->max_bufs);
 	h->nout--;
-	h->free_bufs[h->nfree++] = buf;
+	/* Keep a few for the next pieces; give the rest back at once. */
+	if (h->nfree < HASHER_KEEP_FREE) {
+		h->free_bufs[h->nfree++] = buf;
+		buf = NULL;
+	}
 	pthread_mutex_unlock(&h->lock);
+	free(buf);
 }
 
 unsigned

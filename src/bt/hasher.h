@@ -84,6 +84,8 @@ void	hasher_close(struct hasher *, hasher_close_cb *cb, void *arg);
  * the caller's to free()).
  */
 uint8_t	*hasher_buf_get(struct hasher *);
+/* Up to HASHER_KEEP_FREE returned buffers are kept for reuse, the rest freed. */
+#define HASHER_KEEP_FREE	8u
 void	 hasher_buf_put(struct hasher *, uint8_t *buf);
 /* Buffers handed out and not yet put back. */
 unsigned hasher_bufs_out(struct hasher *);

@@ -380,6 +380,16 @@ picker_set_have(struct picker *pk, uint32_t piece)
 	rekey(pk, piece);
 }
 
+void
+picker_clear_have(struct picker *pk, uint32_t piece)
+{
+	if (piece >= pk->npieces || !(pk->flags[piece] & F_HAVE))
+		return;
+	pk->flags[piece] &= (uint8_t)~F_HAVE;
+	pk->nhave--;
+	rekey(pk, piece);
+}
+
 bool
 picker_wants(const struct picker *pk, uint32_t piece)
 {

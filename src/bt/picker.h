@@ -106,6 +106,8 @@ bool		 picker_peer_interesting(const struct picker *,
 /* A verified piece (or one from the resume record): never requested. */
 void		 picker_set_have(struct picker *, uint32_t piece);
 bool		 picker_have(const struct picker *, uint32_t piece);
+/* The piece was evicted from a capped cache: wanted again (its prio). */
+void		 picker_clear_have(struct picker *, uint32_t piece);
 uint32_t	 picker_have_count(const struct picker *);
 
 /*

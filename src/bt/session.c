@@ -78,8 +78,8 @@ zero_pad(void *arg, uint64_t a, uint64_t b)
 }
 
 /* Bytes of piece that are not padding. */
-static uint64_t
-piece_payload(const struct metainfo *m, uint32_t piece)
+uint64_t
+session_piece_payload(const struct metainfo *m, uint32_t piece)
 {
 	uint64_t pad = 0;
 
@@ -118,13 +118,15 @@ mark_have(struct session *s, uint32_t piece)
 	if (!bitfield_set(&s->have, piece))
 		return;
 	picker_set_have(s->pk, piece);
-	s->have_bytes += piece_payload(s->meta, piece);
+	session_touch_piece(s, piece);
+	s->have_bytes += session_piece_payload(s->meta, piece);
 	atomic_store_explicit(&s->have_bytes_pub, s->have_bytes,
 	    memory_order_relaxed);
 	atomic_fetch_or_explicit(&s->vbits[piece >> 3],
 	    (uint8_t)(0x80u >> (piece & 7)), memory_order_release);
 	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_release);
 	s->resume_dirty = true;
+	session_cache_check_full(s);
 	swarm_piece_verified(s, piece);
 	session_reads_on_piece(s, piece);
 	if (bitfield_all(&s->have) && !s->completed_sent) {
@@ -399,6 +401,7 @@ on_tick(uv_timer_t *t)
 	if (s->stopping)
 		return;
 	swarm_tick(s, now);
+	session_cache_tick(s);
 	publish_stats(s);
 	if (s->ann && s->nticks % 8 == 0)
 		announce_set_stats(s->ann, s->uploaded, s->downloaded,
@@ -623,6 +626,8 @@ setup(struct session *s)
 	s->pk = picker_new(n, m->piece_len, m->total);
 	if (!s->vbits || !s->asm_ || !s->pk)
 		return -ENOMEM;
+	if ((rc = session_cache_setup(s)) < 0)
+		return rc;
 	for (uint32_t f = 0; f < m->nfiles; f++) {
 		if (m->files[f].attr & META_ATTR_PAD) {
 			if (m->files[f].size > 0 && picker_add_pad(s->pk,
@@ -765,6 +770,7 @@ session_free(struct session *s)
 		free(w);
 	}
 	picker_free(s->pk);
+	session_cache_free(s);
 	bitfield_fini(&s->have);
 	free(s->vbits);
 	if (s->st)

@@ -118,4 +118,10 @@ void	session_reader_window(struct session *, uint64_t reader, uint64_t off,
 	    uint64_t len);
 void	session_reader_close(struct session *, uint64_t reader);
 
+/*
+ * A reader used [off, off + len) (served from the store): the capped
+ * cache evicts the least recently used pieces first.  Any thread, no lock.
+ */
+void	session_touch(struct session *, uint64_t off, uint64_t len);
+
 #endif /* VTFS_BT_SESSION_H */

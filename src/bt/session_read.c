@@ -29,7 +29,8 @@ session_base_prio(struct session *s, uint32_t piece)
 			return PICKER_HIGH;
 	if (s->checking && bitfield_test(s->checking, piece))
 		return PICKER_SKIP;
-	return s->cfg.on_demand || s->cfg.seed_only ? PICKER_SKIP :
+	return s->cfg.on_demand || s->cfg.seed_only || s->cache_full ?
+	    PICKER_SKIP :
 	    PICKER_NORMAL;
 }
 

@@ -48,7 +48,7 @@ struct tracker_peer;
 #define SWARM_SLOW_START_MS	5000u	/* after an unchoke: */
 #define SWARM_SLOW_START_DEPTH	64u	/* at least this many requests */
 #define SWARM_UPLOAD_INFLIGHT	64u	/* block reads in flight per peer */
-#define SWARM_BUF_BYTES		((uint64_t)192 << 20)	/* assembly */
+#define SWARM_BUF_BYTES		((uint64_t)48 << 20)	/* assembly */
 
 enum cand_state {
 	CAND_IDLE,
@@ -193,6 +193,12 @@ struct session {
 	bool			 completed_sent;
 	uint64_t		 last_resume_ms;
 	bool			 want_pass;	/* interest re-evaluation due */
+	/* session_cache.c: the capped piece cache (cfg.cache_size) */
+	_Atomic uint32_t	*access;	/* per piece: last use, s */
+	struct bitfield		 keep;		/* files' heads and tails */
+	struct bitfield		 evicting;	/* hole punch in flight */
+	bool			 cache_full;	/* background fetch stops */
+	bool			 cache_evicting_now;	/* no recursion */
 };
 
 /* peer.c */
@@ -217,6 +223,17 @@ uint8_t	*session_asm_get(struct session *, uint32_t piece);
 /* Every block of piece is in: hand it to the hasher. */
 void	session_piece_complete(struct session *, uint32_t piece);
 bool	session_have(const struct session *, uint32_t piece);
+/* Bytes of piece that are not padding. */
+uint64_t session_piece_payload(const struct metainfo *, uint32_t piece);
+
+/* session_cache.c (network thread, but session_touch_piece: any) */
+int	session_cache_setup(struct session *);
+void	session_cache_free(struct session *);
+void	session_touch_piece(struct session *, uint32_t piece);
+/* Update cache_full (a piece was verified or evicted). */
+void	session_cache_check_full(struct session *);
+/* Evict over the cap, update cache_full. */
+void	session_cache_tick(struct session *);
 /* Queue c for the loop (any thread). */
 void	session_post(struct session *, struct cmd *c);
 

@@ -546,8 +546,11 @@ reply_copy(struct fs_ctx *c, fuse_req_t req, uint64_t toff, size_t len)
 	/* Evicted while we copied: the bytes may be a hole's zeros. */
 	if (rc == 0 && !session_range_verified(c->cfg.session, toff, len))
 		rc = -EAGAIN;
-	if (rc == 0)
+	if (rc == 0) {
+		/* Recently used: the capped cache evicts it last. */
+		session_touch(c->cfg.session, toff, len);
 		fuse_reply_buf(req, buf, len);
+	}
 	free(buf);
 	return rc;
 }

@@ -628,11 +628,37 @@ test_picker_bench_inflight(void **state)
 	picker_free(pk);
 }
 
+/* An evicted piece (capped cache) is wanted again, with its priority. */
+static void
+test_picker_clear_have(void **state)
+{
+	struct picker *pk = picker_new(4, KB16, 4 * KB16);
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(pk);
+	picker_set_have(pk, 2);
+	assert_true(picker_have(pk, 2));
+	assert_false(picker_wants(pk, 2));
+	assert_int_equal(picker_have_count(pk), 1);
+	picker_clear_have(pk, 2);
+	picker_clear_have(pk, 2);	/* twice: no-op */
+	picker_clear_have(pk, 9);	/* out of range: no-op */
+	assert_false(picker_have(pk, 2));
+	assert_true(picker_wants(pk, 2));
+	assert_int_equal(picker_have_count(pk), 0);
+	picker_set_prio(pk, 2, 2, PICKER_SKIP);
+	assert_false(picker_wants(pk, 2));
+	assert_int_equal(picker_check(pk, &why), 0);
+	picker_free(pk);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_picker_pipeline_depth),
+		cmocka_unit_test(test_picker_clear_have),
 		cmocka_unit_test(test_picker_geometry),
 		cmocka_unit_test(test_picker_priorities),
 		cmocka_unit_test(test_picker_rarest_first),

@@ -35,6 +35,18 @@ def free_port(ip):
     raise RuntimeError("no free port on " + ip)
 
 
+# PASS/FAIL counts of a test's checks.
+results = {"pass": 0, "fail": 0}
+
+
+def check(name, ok, detail=""):
+    results["pass" if ok else "fail"] += 1
+    print("%s %s%s" % ("PASS" if ok else "FAIL", name,
+                       (": " + detail) if detail and not ok else ""),
+          flush=True)
+    return ok
+
+
 def sha256(path, chunk=1 << 20):
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -60,15 +60,8 @@ IP_DIE = ["127.0.11.5", "127.0.11.6"]
 IP_STREAM = ["127.0.11.3", "127.0.11.4"]
 IP_CLI = "127.0.11.7"
 
-results = {"pass": 0, "fail": 0}
-
-
-def check(name, ok, detail=""):
-    results["pass" if ok else "fail"] += 1
-    print("%s %s%s" % ("PASS" if ok else "FAIL", name,
-                       (": " + detail) if detail and not ok else ""),
-          flush=True)
-    return ok
+results = fskit.results
+check = fskit.check
 
 
 def die(msg):

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Integration test of the mount's capped piece cache (--cache-size) with a
+real mount and a python3-libtorrent seeder on loopback (127.0.14.x).
+
+A 32 MiB file (64 KiB pieces) is mounted with --cache-size 4M and read
+sequentially through the mount: its sha256 must match, and the cache's
+disk usage (allocated blocks under --cache-dir), sampled during the read,
+must stay under the cap plus a bound of in-flight pieces (the readahead
+window is kept out of eviction).  Then the mount is remounted on the same
+cache dir (evicted pieces are not trusted by the resume record) and read
+again, which re-fetches the evicted pieces: the sha256 matches again.
+
+Environment: VTFS_BIN.  Needs root (or FUSE), mktorrent, fusermount3,
+python3-libtorrent; fails loudly when one is missing.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fskit  # noqa: E402
+
+VTFS = os.environ.get("VTFS_BIN", "")
+PIECE = 65536
+SIZE = 32 << 20
+CAP = 4 << 20
+# Over the cap: the readahead window (pieces kept while read) and one
+# tick's worth of arrivals before eviction catches up.
+SLACK = 12 << 20
+IP_VTFS = "127.0.14.2"
+IP_SEED = "127.0.14.3"
+
+results = fskit.results
+check = fskit.check
+
+
+def die(msg):
+    print("test_cache_cap: FATAL: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def disk_usage(top):
+    n = 0
+    for d, _, files in os.walk(top):
+        for f in files:
+            try:
+                n += os.lstat(os.path.join(d, f)).st_blocks * 512
+            except OSError:
+                pass
+    return n
+
+
+def read_sampling(path, cache):
+    """sha256 of path read sequentially; the peak cache usage meanwhile."""
+    peak = [0]
+    stop = threading.Event()
+
+    def sampler():
+        while not stop.is_set():
+            peak[0] = max(peak[0], disk_usage(cache))
+            time.sleep(0.05)
+    t = threading.Thread(target=sampler)
+    t.start()
+    h = hashlib.sha256()
+    t0 = time.monotonic()
+    try:
+        with open(path, "rb") as f:
+            while True:
+                if time.monotonic() - t0 > 120:
+                    raise RuntimeError("read took over 120 s")
+                b = f.read(1 << 20)
+                if not b:
+                    break
+                h.update(b)
+    finally:
+        stop.set()
+        t.join()
+    peak[0] = max(peak[0], disk_usage(cache))
+    return h.hexdigest(), peak[0]
+
+
+def mount(procs, torrent, mnt, cache, port):
+    os.makedirs(mnt, exist_ok=True)
+    r = subprocess.run([VTFS, torrent, mnt, "--cache-dir", cache,
+                        "--cache-size", str(CAP), "--listen", IP_VTFS,
+                        "--no-trackers", "--peer",
+                        "%s:%d" % (IP_SEED, port)],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        die("mount failed: " + r.stderr)
+    procs.mounts.append(mnt)
+
+
+def unmount(mnt):
+    pid = fskit.vtfs_status(mnt)["pid"]
+    subprocess.run(["fusermount3", "-u", mnt], check=False)
+    if not fskit.wait_for(lambda: not os.path.exists("/proc/%d" % pid), 15):
+        die("daemon still alive after fusermount3 -u")
+
+
+def main():
+    if not VTFS or not os.access(VTFS, os.X_OK):
+        die("VTFS_BIN is not set to the vtfs program")
+    for tool in ("mktorrent", "fusermount3"):
+        if shutil.which(tool) is None:
+            die(tool + " is missing")
+    if subprocess.run(["/usr/bin/python3", "-c", "import libtorrent"],
+                      capture_output=True).returncode != 0:
+        die("python3-libtorrent is missing")
+    work = tempfile.mkdtemp(prefix="vtfs-cachecap-")
+    procs = fskit.Procs()
+    try:
+        save = os.path.join(work, "seed")
+        os.makedirs(save)
+        data = os.path.join(save, "big.bin")
+        with open(data, "wb") as f:
+            f.write(os.urandom(SIZE))
+        want = fskit.sha256(data)
+        torrent = os.path.join(work, "big.torrent")
+        subprocess.run(["mktorrent", "-l", "16", "-o", torrent, data],
+                       stdout=subprocess.DEVNULL,
+                       check=True)
+        port = fskit.free_port(IP_SEED)
+        fskit.start_seeder(procs, IP_SEED, port, save, torrent)
+        cache = os.path.join(work, "cache")
+        mnt = os.path.join(work, "mnt")
+
+        mount(procs, torrent, mnt, cache, port)
+        got, peak = read_sampling(os.path.join(mnt, "big.bin"), cache)
+        check("sequential read sha256", got == want)
+        print("cache peak %.1f MiB (cap %.1f MiB, file %.1f MiB)" %
+              (peak / 1048576, CAP / 1048576, SIZE / 1048576), flush=True)
+        check("cache stays under cap + slack", peak <= CAP + SLACK,
+              "peak %d" % peak)
+        check("cache evicted (far below the file)", peak < SIZE // 2,
+              "peak %d" % peak)
+        st = fskit.vtfs_status(mnt)
+        print("status cache_used: %s" % st.get("cache_used"), flush=True)
+        unmount(mnt)
+
+        mount(procs, torrent, mnt, cache, port)
+        got, peak = read_sampling(os.path.join(mnt, "big.bin"), cache)
+        check("re-read after remount (re-fetched) sha256", got == want)
+        check("re-read: cache under cap + slack", peak <= CAP + SLACK,
+              "peak %d" % peak)
+        unmount(mnt)
+    finally:
+        procs.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+    print("test_cache_cap: %d passed, %d failed" %
+          (results["pass"], results["fail"]))
+    return 1 if results["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
