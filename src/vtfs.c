@@ -23,6 +23,9 @@ static const struct cmd commands[] = {
 	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] [-q] [-v]",
 	    cmd_download_main},
 	{"--status", "--status MOUNTPOINT [--json]", cmd_status_main},
+	{"--seed", "--seed TORRENT --path DIR [--listen ADDR[:PORT]] "
+	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] "
+	    "[--max-upload-rate RATE] [-q] [-v]", cmd_seed_main},
 	{NULL, NULL, NULL},
 };
 

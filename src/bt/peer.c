@@ -298,27 +298,57 @@ peer_serve(struct peer *pr, uint64_t now)
 	(void)now;
 }
 
-/* A minimal unchoker until the choker lands: the first slots of interested
- * peers are unchoked, others wait. */
+/*
+ * Run the choker over the running connections and apply its verdicts.  We
+ * seed when we have every piece (or never download): then up rates count.
+ */
+static void
+swarm_choke(struct session *s, uint64_t now)
+{
+	bool seeding = s->cfg.seed_only || bitfield_all(&s->have);
+	uint32_t n = 0;
+
+	s->want_choke = false;
+	if (s->stopping)
+		return;
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
+		struct choker_peer *cp;
+
+		if (!pr->conn || !pr->running)
+			continue;
+		cp = &s->chk[n++];
+		memset(cp, 0, sizeof(*cp));
+		cp->id = pr->id;
+		cp->interested = pr->p.peer_interested;
+		cp->snubbed = pr->p.snubbed;
+		cp->down_rate = rate_get(&pr->p.down, now);
+		cp->up_rate = rate_get(&pr->p.up, now);
+		cp->connected_ms = pr->p.connected_ms;
+	}
+	choker_run(&s->choker, s->chk, n, seeding, now);
+	for (uint32_t k = 0; k < n; k++) {
+		struct peer *pr = s->peers[s->chk[k].id];
+
+		if (!pr || !pr->conn)
+			continue;
+		if (s->chk[k].unchoke && pr->p.am_choking)
+			proto_unchoke(&pr->p, now);
+		else if (!s->chk[k].unchoke && !pr->p.am_choking)
+			proto_choke(&pr->p, now);
+		peer_flush(pr);
+	}
+}
+
+/* Interest changed: a peer that lost interest is choked now; the choker
+ * runs early on the next tick (not per message: a flood of interested /
+ * not interested costs one run per tick). */
 static void
 peer_choke_policy(struct peer *pr, uint64_t now)
 {
-	struct session *s = pr->s;
-	unsigned slots = s->cfg.unchoke_slots ? s->cfg.unchoke_slots : 4;
-	unsigned unchoked = 0;
-
-	if (!pr->p.peer_interested) {
-		if (!pr->p.am_choking)
-			proto_choke(&pr->p, now);
-		return;
-	}
-	if (!pr->p.am_choking || s->stopping)
-		return;
-	for (uint32_t i = 0; i < s->nlive; i++)
-		if (s->live[i]->running && !s->live[i]->p.am_choking)
-			unchoked++;
-	if (unchoked < slots)
-		proto_unchoke(&pr->p, now);
+	if (!pr->p.peer_interested && !pr->p.am_choking)
+		proto_choke(&pr->p, now);
+	pr->s->want_choke = true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -625,6 +655,7 @@ on_close(void *ud, struct netio_conn *c, int reason)
 	pr->conn = NULL;
 	proto_fini(&pr->p);
 	free(pr);
+	s->want_choke = true;
 	/* Its blocks are free again: give them to the others. */
 	if (!s->stopping)
 		swarm_fill_all(s);
@@ -837,6 +868,8 @@ swarm_tick(struct session *s, uint64_t now)
 			    proto_nqueued(&pr->p));
 		peer_flush(pr);
 	}
+	if (s->want_choke || choker_due(&s->choker, now))
+		swarm_choke(s, now);
 	swarm_connect_more(s, now);
 	swarm_fill_all(s);
 }
@@ -857,7 +890,10 @@ swarm_net_start(struct session *s)
 	s->ips = calloc(SWARM_MAX_IPS, sizeof(*s->ips));
 	s->live = calloc(NIDS, sizeof(*s->live));
 	s->fill_list = calloc(NIDS, sizeof(*s->fill_list));
-	if (!s->live || !s->fill_list || !s->peers || !s->slot_gen || !s->id_ip || !s->cands || !s->ips)
+	s->chk = calloc(NIDS, sizeof(*s->chk));
+	choker_init(&s->choker, s->cfg.unchoke_slots,
+	    clock_now_ns() ^ (uintptr_t)s);
+	if (!s->chk || !s->live || !s->fill_list || !s->peers || !s->slot_gen || !s->id_ip || !s->cands || !s->ips)
 		return -ENOMEM;
 	memset(&nc, 0, sizeof(nc));
 	nc.max_conns = s->max_peers + 8;
@@ -912,4 +948,5 @@ swarm_free(struct session *s)
 	free(s->ips);
 	free(s->live);
 	free(s->fill_list);
+	free(s->chk);
 }

@@ -21,6 +21,7 @@
 
 #include "base/bitfield.h"
 #include "base/rate.h"
+#include "bt/choker.h"
 #include "bt/picker.h"
 #include "bt/proto.h"
 #include "bt/session.h"
@@ -193,6 +194,9 @@ struct session {
 	bool			 completed_sent;
 	uint64_t		 last_resume_ms;
 	bool			 want_pass;	/* interest re-evaluation due */
+	struct choker		 choker;
+	struct choker_peer	*chk;		/* scratch of swarm_choke */
+	bool			 want_choke;	/* early choker run due */
 };
 
 /* peer.c */
