@@ -36,6 +36,7 @@
 #define POLL_MS		25
 #define STOP_BOUND_MS	600	/* Ctrl-C: whole stop well under 1 s */
 #define DONE_BOUND_MS	2000	/* after completion */
+#define MAX_RATE	((uint64_t)1 << 40)
 
 static const struct option opts[] = {
 	{"download", required_argument, NULL, 'D'},
@@ -44,6 +45,9 @@ static const struct option opts[] = {
 	{"peer", required_argument, NULL, 'P'},
 	{"no-trackers", no_argument, NULL, 'T'},
 	{"max-peers", required_argument, NULL, 'm'},
+	{"max-upload-rate", required_argument, NULL, 'U'},
+	{"max-download-rate", required_argument, NULL, 'R'},
+	{"seed-after", no_argument, NULL, 'A'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{NULL, 0, NULL, 0},
@@ -83,7 +87,8 @@ cmd_download_main(int argc, char **argv)
 	const char *torrent = NULL, *path = NULL, *listen = NULL;
 	size_t npeers = 0;
 	bool no_trackers = false, quiet = false, verbose = false;
-	uint64_t max_peers = 0, t0, shown = 0;
+	bool seed_after = false, seeding = false;
+	uint64_t max_peers = 0, max_up = 0, max_down = 0, t0, shown = 0;
 	sigset_t sigs, old;
 	int c, rc, sig = 0, status;
 
@@ -116,6 +121,20 @@ cmd_download_main(int argc, char **argv)
 			    max_peers == 0)
 				return cmd_usage_error("--max-peers %s: "
 				    "expected 1..10000", optarg);
+			break;
+		case 'U':
+			if (num_parse_size(optarg, MAX_RATE, &max_up) < 0)
+				return cmd_usage_error("--max-upload-rate %s: "
+				    "expected bytes/s (K, M suffixes)", optarg);
+			break;
+		case 'R':
+			if (num_parse_size(optarg, MAX_RATE, &max_down) < 0)
+				return cmd_usage_error("--max-download-rate "
+				    "%s: expected bytes/s (K, M suffixes)",
+				    optarg);
+			break;
+		case 'A':
+			seed_after = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -156,6 +175,8 @@ cmd_download_main(int argc, char **argv)
 	cfg.npeers = npeers;
 	cfg.no_trackers = no_trackers;
 	cfg.max_peers = (uint32_t)max_peers;
+	cfg.max_up_rate = max_up;
+	cfg.max_down_rate = max_down;
 	t0 = clock_now_ms();
 	if ((rc = session_start(&cfg, &s)) < 0) {
 		fprintf(stderr, "vtfs: %s: %s\n", path, strerror(-rc));
@@ -184,8 +205,20 @@ cmd_download_main(int argc, char **argv)
 		snprintf(extra, sizeof(extra), "%" PRIu32 " peers  up %s/s",
 		    st.peers, up);
 		progress_set_extra(bar, extra);
-		if (st.complete)
+		if (st.complete && !seed_after)
 			break;
+		if (st.complete && !seeding) {
+			/* --seed-after: the session keeps serving. */
+			seeding = true;
+			progress_finish(bar, true);
+			progress_free(bar);
+			bar = NULL;
+			if (!quiet) {
+				printf("vtfs: %s complete; seeding until "
+				    "interrupted\n", m->name);
+				fflush(stdout);
+			}
+		}
 	}
 	session_stop(s, sig > 0 ? STOP_BOUND_MS : DONE_BOUND_MS);
 	session_get_stats(s, &st);

@@ -49,6 +49,7 @@ static const struct option opts[] = {
 	{"no-trackers", no_argument, NULL, 'T'},
 	{"max-peers", required_argument, NULL, 'm'},
 	{"max-upload-rate", required_argument, NULL, 'U'},
+	{"max-download-rate", required_argument, NULL, 'R'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{NULL, 0, NULL, 0},
@@ -120,7 +121,7 @@ cmd_seed_main(int argc, char **argv)
 	size_t npeers = 0;
 	bool no_trackers = false, quiet = false, verbose = false;
 	bool checked = false;
-	uint64_t max_peers = 0, max_up = 0, t0, shown = 0;
+	uint64_t max_peers = 0, max_up = 0, max_down = 0, t0, shown = 0;
 	sigset_t sigs, old;
 	int c, rc, sig = 0, status = CMD_EXIT_OK;
 
@@ -159,6 +160,13 @@ cmd_seed_main(int argc, char **argv)
 				return cmd_usage_error("--max-upload-rate %s: "
 				    "expected bytes/s (K, M suffixes)", optarg);
 			break;
+		case 'R':	/* accepted for symmetry: --seed never
+				 * downloads */
+			if (num_parse_size(optarg, MAX_RATE, &max_down) < 0)
+				return cmd_usage_error("--max-download-rate "
+				    "%s: expected bytes/s (K, M suffixes)",
+				    optarg);
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -196,6 +204,7 @@ cmd_seed_main(int argc, char **argv)
 	cfg.seed_only = true;
 	cfg.max_peers = (uint32_t)max_peers;
 	cfg.max_up_rate = max_up;
+	cfg.max_down_rate = max_down;
 	t0 = clock_now_ms();
 	if ((rc = session_start(&cfg, &s)) < 0) {
 		fprintf(stderr, "vtfs: %s: %s\n", path, strerror(-rc));

@@ -275,6 +275,10 @@ peer_serve(struct peer *pr, uint64_t now)
 		proto_out(&pr->p, &outlen);
 		if (outlen > UPLOAD_OUT_MAX)
 			break;
+		if (!tb_ok(&s->up_tb, now)) {
+			s->up_starved = true;
+			break;
+		}
 		if (!proto_next_upload(&pr->p, &req))
 			break;
 		/* proto queued it against our bitfield: verified data. */
@@ -292,10 +296,10 @@ peer_serve(struct peer *pr, uint64_t now)
 			free(u);
 			break;
 		}
+		tb_spend(&s->up_tb, req.length);
 		pr->uploads++;
 		s->pending_works++;
 	}
-	(void)now;
 }
 
 /*
@@ -337,6 +341,38 @@ swarm_choke(struct session *s, uint64_t now)
 		else if (!s->chk[k].unchoke && !pr->p.am_choking)
 			proto_choke(&pr->p, now);
 		peer_flush(pr);
+	}
+}
+
+/* Rate limits: resume paused readers and starved uploads once the
+ * buckets have tokens again (from a rotating start, to be fair). */
+static void
+swarm_limits(struct session *s, uint64_t now)
+{
+	uint32_t n = s->nlive, start;
+
+	if (n == 0)
+		return;
+	start = (uint32_t)(s->nticks % n);
+	if (s->down_paused && tb_ok(&s->down_tb, now)) {
+		s->down_paused = false;
+		for (uint32_t k = 0; k < n; k++) {
+			struct peer *pr = s->live[k];
+
+			if (pr->paused && pr->conn) {
+				pr->paused = false;
+				netio_resume(pr->conn);
+			}
+		}
+	}
+	if (s->up_starved && tb_ok(&s->up_tb, now)) {
+		s->up_starved = false;
+		for (uint32_t k = 0; k < n && k < s->nlive; k++) {
+			struct peer *pr = s->live[(start + k) % s->nlive];
+
+			if (pr->running && pr->conn)
+				peer_serve(pr, now);
+		}
 	}
 }
 
@@ -580,6 +616,14 @@ on_data(void *ud, struct netio_conn *c, const uint8_t *in, size_t len)
 	(void)ud;
 	if (!pr)
 		return -EINVAL;
+	/* --max-download-rate: charged in full (overhead too), reading
+	 * pauses while the bucket is empty; swarm_tick() resumes. */
+	tb_spend(&pr->s->down_tb, len);
+	if (!tb_ok(&pr->s->down_tb, now) && !pr->paused) {
+		netio_pause(c);
+		pr->paused = true;
+		pr->s->down_paused = true;
+	}
 	while (len > 0) {
 		rc = proto_feed(&pr->p, in, len, &used, now, &ev);
 		if (rc < 0) {
@@ -870,6 +914,7 @@ swarm_tick(struct session *s, uint64_t now)
 	}
 	if (s->want_choke || choker_due(&s->choker, now))
 		swarm_choke(s, now);
+	swarm_limits(s, now);
 	swarm_connect_more(s, now);
 	swarm_fill_all(s);
 }
@@ -893,6 +938,8 @@ swarm_net_start(struct session *s)
 	s->chk = calloc(NIDS, sizeof(*s->chk));
 	choker_init(&s->choker, s->cfg.unchoke_slots,
 	    clock_now_ns() ^ (uintptr_t)s);
+	tb_init(&s->up_tb, s->cfg.max_up_rate, 0, clock_now_ms());
+	tb_init(&s->down_tb, s->cfg.max_down_rate, 0, clock_now_ms());
 	if (!s->chk || !s->live || !s->fill_list || !s->peers || !s->slot_gen || !s->id_ip || !s->cands || !s->ips)
 		return -ENOMEM;
 	memset(&nc, 0, sizeof(nc));

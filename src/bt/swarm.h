@@ -21,6 +21,7 @@
 
 #include "base/bitfield.h"
 #include "base/rate.h"
+#include "base/tokenbucket.h"
 #include "bt/choker.h"
 #include "bt/picker.h"
 #include "bt/proto.h"
@@ -87,6 +88,7 @@ struct peer {
 	uint32_t		 live_idx;	/* in s->live */
 	uint32_t		 uploads;	/* block reads in flight */
 	uint64_t		 unchoked_ms;	/* when the peer unchoked us */
+	bool			 paused;	/* reading stopped: down limit */
 	char			 name[64];	/* "1.2.3.4:5678" */
 };
 
@@ -197,6 +199,9 @@ struct session {
 	struct choker		 choker;
 	struct choker_peer	*chk;		/* scratch of swarm_choke */
 	bool			 want_choke;	/* early choker run due */
+	struct tokenbucket	 up_tb, down_tb;	/* --max-*-rate */
+	bool			 up_starved;	/* uploads wait for tokens */
+	bool			 down_paused;	/* some peer is paused */
 };
 
 /* peer.c */

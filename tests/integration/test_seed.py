@@ -4,12 +4,18 @@
 A 64 MiB multi-file torrent (256 KiB pieces; SEED_TREE_MB overrides the
 size) is announced to opentracker (127.0.12.1) and served by one
 `vtfs --seed` (127.0.12.2) to a python3-libtorrent leecher (127.0.12.3, run
-in this process, also dialling the seeder) and an aria2c leecher
+in this process, dialling the seeder; libtorrent leechers never use the
+tracker) and an aria2c leecher
 (127.0.12.4, found through the tracker), at the same time; each must end
 with files whose sha256 equal the originals.  Then a copy with one file
 deleted and another corrupted is seeded (127.0.12.5): vtfs must name both
 files, say it seeds partially, and serve the pieces it has to a libtorrent
 leecher (127.0.12.6), which must get exactly the verified pieces.
+Between the two: --max-upload-rate 1M on a second seeder (127.0.12.7) to
+a libtorrent leecher (127.0.12.8) measured over 5 s; `vtfs --download
+--max-download-rate 8M --seed-after` (127.0.12.9) must take at least
+0.8 * MB/8 s, then serve a libtorrent leecher (127.0.12.10) the whole
+torrent and exit 0 on SIGINT.
 """
 import os
 import shutil
@@ -85,7 +91,10 @@ def lt_add(ses, save, seeder):
     p.ti = lt.torrent_info(tor)
     p.save_path = save
     p.flags &= ~lt.torrent_flags.auto_managed
+    p.flags |= lt.torrent_flags.paused
     h = ses.add_torrent(p)
+    # Only the seeder under test: no tracker, no other source.
+    h.replace_trackers([])
     h.resume()
     h.connect_peer(seeder)
     return h
@@ -135,6 +144,66 @@ k.check(os.path.isdir(os.path.join(ar_dir, "tree")) and
         k.tree_sums(os.path.join(ar_dir, "tree")) == want,
         "aria2c's files match (sha256)")
 
+# 2. --max-upload-rate: a second seeder capped at 1 MiB/s, one leecher,
+# 5 s measured after its first byte.
+cseed, cport, clog = start_seed(data, "127.0.12.7",
+                                ["--no-trackers", "--max-upload-rate", "1M"])
+k.check(wait_log(clog, "pieces verified", cseed, 120) is not None,
+        "capped seeder checked its data")
+c_dir = os.path.join(work, "lt-capped")
+os.makedirs(c_dir)
+ses = lt_session("127.0.12.8")
+h = lt_add(ses, c_dir, ("127.0.12.7", cport))
+t0 = time.time()
+while time.time() - t0 < 30 and h.status().total_payload_download == 0:
+    time.sleep(0.05)
+b0 = h.status().total_payload_download
+time.sleep(5.0)
+got = h.status().total_payload_download - b0
+ses.remove_torrent(h)
+del ses
+k.log("capped seeder: %d bytes in 5 s" % got)
+k.check((5 << 20) * 6 // 10 <= got <= (5 << 20) + (1 << 20),
+        "--max-upload-rate 1M: %.2f MiB/s over 5 s" % (got / 5.0 / (1 << 20)))
+k.stop(cseed, signal.SIGTERM)
+
+# 3. --download --max-download-rate 8M --seed-after from the seeder, then
+# it serves a libtorrent leecher until SIGINT.
+d_dir = os.path.join(work, "vtfs-dl")
+os.makedirs(d_dir)
+dport = k.free_port("127.0.12.9")
+dlog = os.path.join(work, "dl.log")
+t0 = time.time()
+dl = k.spawn([k.VTFS, "--download", tor, "--path", d_dir, "--listen",
+              "127.0.12.9:%d" % dport, "--no-trackers", "--peer",
+              "127.0.12.2:%d" % sport, "--max-download-rate", "8M",
+              "--seed-after"], dlog)
+s = wait_log(dlog, "seeding until interrupted", dl, 120)
+took = time.time() - t0
+k.log("--max-download-rate 8M: %d MiB in %.1f s" % (MB, took))
+k.check(s is not None, "--seed-after: complete, keeps seeding")
+k.check(took >= MB / 8.0 * 0.8,
+        "--max-download-rate 8M held (%.1f s for %d MiB)" % (took, MB))
+k.check(dl.poll() is None, "--seed-after: still running after completion")
+a_dir = os.path.join(work, "lt-after")
+os.makedirs(a_dir)
+ses = lt_session("127.0.12.10")
+h = lt_add(ses, a_dir, ("127.0.12.9", dport))
+t0 = time.time()
+while time.time() - t0 < 60 and not h.status().is_seeding:
+    time.sleep(0.2)
+ok = h.status().is_seeding
+ses.remove_torrent(h)
+del ses
+k.check(ok and k.tree_sums(os.path.join(a_dir, "tree")) == want,
+        "--seed-after: a libtorrent leecher got the files from it (sha256)")
+dl.send_signal(signal.SIGINT)
+try:
+    rc = dl.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    rc = None
+k.check(rc == 0, "--seed-after: exits 0 on SIGINT (got %r)" % rc)
+
 seed.send_signal(signal.SIGINT)
 try:
     rc = seed.wait(timeout=10)
@@ -151,7 +220,7 @@ k.check(sent is not None and sent >= MB << 20,
         "seeder reports what it sent (%r bytes, torrent of %d MiB)"
         % (sent, MB))
 
-# 2. Partial data: one file gone, one file corrupted in its middle.
+# 4. Partial data: one file gone, one file corrupted in its middle.
 part = os.path.join(work, "part")
 shutil.copytree(data, part)
 os.unlink(os.path.join(part, "tree", "dir", "mid.bin"))
