@@ -12,6 +12,7 @@
  * polls the session's statistics.
  */
 #include "cmd.h"
+#include "cmd_swarm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -36,20 +37,13 @@
 #include "bt/session.h"
 #include "bt/storage.h"
 
-#define MAX_CLI_PEERS	256
 #define POLL_MS		50
 #define STOP_BOUND_MS	1500	/* the `stopped` announce */
-#define MAX_RATE	((uint64_t)1 << 40)
 
 static const struct option opts[] = {
 	{"seed", required_argument, NULL, 'S'},
 	{"path", required_argument, NULL, 'p'},
-	{"listen", required_argument, NULL, 'l'},
-	{"peer", required_argument, NULL, 'P'},
-	{"no-trackers", no_argument, NULL, 'T'},
-	{"max-peers", required_argument, NULL, 'm'},
-	{"max-upload-rate", required_argument, NULL, 'U'},
-	{"max-download-rate", required_argument, NULL, 'R'},
+	CMD_SWARM_LONGOPTS,
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{NULL, 0, NULL, 0},
@@ -110,21 +104,21 @@ report_files(const struct metainfo *m, struct session *s)
 int
 cmd_seed_main(int argc, char **argv)
 {
-	struct sockaddr_storage peers[MAX_CLI_PEERS];
+	static struct cmd_swarm_opts so;
 	struct session_config cfg;
 	struct session_stats st;
 	struct meta_error merr;
 	struct metainfo *m = NULL;
 	struct session *s = NULL;
 	struct progress *bar = NULL;
-	const char *torrent = NULL, *path = NULL, *listen = NULL;
-	size_t npeers = 0;
-	bool no_trackers = false, quiet = false, verbose = false;
+	const char *torrent = NULL, *path = NULL;
+	bool quiet = false, verbose = false;
 	bool checked = false;
-	uint64_t max_peers = 0, max_up = 0, max_down = 0, t0, shown = 0;
+	uint64_t t0, shown = 0;
 	sigset_t sigs, old;
 	int c, rc, sig = 0, status = CMD_EXIT_OK;
 
+	memset(&so, 0, sizeof(so));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qv", opts, NULL)) != -1) {
 		switch (c) {
@@ -134,39 +128,6 @@ cmd_seed_main(int argc, char **argv)
 		case 'p':
 			path = optarg;
 			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case 'P':
-			if (npeers >= MAX_CLI_PEERS)
-				return cmd_usage_error("at most %d --peer",
-				    MAX_CLI_PEERS);
-			if (netio_parse_addr(optarg, &peers[npeers]) < 0)
-				return cmd_usage_error("--peer %s: expected "
-				    "ADDR:PORT", optarg);
-			npeers++;
-			break;
-		case 'T':
-			no_trackers = true;
-			break;
-		case 'm':
-			if (num_parse_u64(optarg, 10000, &max_peers) < 0 ||
-			    max_peers == 0)
-				return cmd_usage_error("--max-peers %s: "
-				    "expected 1..10000", optarg);
-			break;
-		case 'U':
-			if (num_parse_size(optarg, MAX_RATE, &max_up) < 0)
-				return cmd_usage_error("--max-upload-rate %s: "
-				    "expected bytes/s (K, M suffixes)", optarg);
-			break;
-		case 'R':	/* accepted for symmetry: --seed never
-				 * downloads */
-			if (num_parse_size(optarg, MAX_RATE, &max_down) < 0)
-				return cmd_usage_error("--max-download-rate "
-				    "%s: expected bytes/s (K, M suffixes)",
-				    optarg);
-			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -174,7 +135,11 @@ cmd_seed_main(int argc, char **argv)
 			verbose = true;
 			break;
 		default:
-			return cmd_usage_error("see vtfs --help");
+			if ((rc = cmd_swarm_opt(&so, c, optarg)) == 1)
+				return cmd_usage_error("see vtfs --help");
+			if (rc != 0)
+				return rc;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -197,14 +162,8 @@ cmd_seed_main(int argc, char **argv)
 	cfg.meta = m;
 	cfg.layout = STORAGE_DOWNLOAD;
 	cfg.dir = path;
-	cfg.listen = listen;
-	cfg.peers = peers;
-	cfg.npeers = npeers;
-	cfg.no_trackers = no_trackers;
+	cmd_swarm_config(&so, &cfg);
 	cfg.seed_only = true;
-	cfg.max_peers = (uint32_t)max_peers;
-	cfg.max_up_rate = max_up;
-	cfg.max_down_rate = max_down;
 	t0 = clock_now_ms();
 	if ((rc = session_start(&cfg, &s)) < 0) {
 		fprintf(stderr, "vtfs: %s: %s\n", path, strerror(-rc));
