@@ -31,5 +31,6 @@ int	cmd_announce_main(int argc, char **argv);
 int	cmd_download_main(int argc, char **argv);
 int	cmd_mount_main(int argc, char **argv);
 int	cmd_status_main(int argc, char **argv);
+int	cmd_seed_main(int argc, char **argv);
 
 #endif /* VTFS_CMD_H */

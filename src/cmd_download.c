@@ -11,6 +11,7 @@
  * polls the session's statistics for the bar.
  */
 #include "cmd.h"
+#include "cmd_swarm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +33,6 @@
 #include "bt/netio.h"
 #include "bt/session.h"
 
-#define MAX_CLI_PEERS	256
 #define POLL_MS		25
 #define STOP_BOUND_MS	600	/* Ctrl-C: whole stop well under 1 s */
 #define DONE_BOUND_MS	2000	/* after completion */
@@ -40,10 +40,8 @@
 static const struct option opts[] = {
 	{"download", required_argument, NULL, 'D'},
 	{"path", required_argument, NULL, 'p'},
-	{"listen", required_argument, NULL, 'l'},
-	{"peer", required_argument, NULL, 'P'},
-	{"no-trackers", no_argument, NULL, 'T'},
-	{"max-peers", required_argument, NULL, 'm'},
+	CMD_SWARM_LONGOPTS,
+	{"seed-after", no_argument, NULL, 'A'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{NULL, 0, NULL, 0},
@@ -73,20 +71,21 @@ summary(const struct metainfo *m, const struct session_stats *st,
 int
 cmd_download_main(int argc, char **argv)
 {
-	struct sockaddr_storage peers[MAX_CLI_PEERS];
+	static struct cmd_swarm_opts so;
 	struct session_config cfg;
 	struct session_stats st;
 	struct meta_error merr;
 	struct metainfo *m = NULL;
 	struct session *s = NULL;
 	struct progress *bar = NULL;
-	const char *torrent = NULL, *path = NULL, *listen = NULL;
-	size_t npeers = 0;
-	bool no_trackers = false, quiet = false, verbose = false;
-	uint64_t max_peers = 0, t0, shown = 0;
+	const char *torrent = NULL, *path = NULL;
+	bool quiet = false, verbose = false;
+	bool seed_after = false, seeding = false;
+	uint64_t t0, shown = 0;
 	sigset_t sigs, old;
 	int c, rc, sig = 0, status;
 
+	memset(&so, 0, sizeof(so));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qv", opts, NULL)) != -1) {
 		switch (c) {
@@ -96,26 +95,8 @@ cmd_download_main(int argc, char **argv)
 		case 'p':
 			path = optarg;
 			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case 'P':
-			if (npeers >= MAX_CLI_PEERS)
-				return cmd_usage_error("at most %d --peer",
-				    MAX_CLI_PEERS);
-			if (netio_parse_addr(optarg, &peers[npeers]) < 0)
-				return cmd_usage_error("--peer %s: expected "
-				    "ADDR:PORT", optarg);
-			npeers++;
-			break;
-		case 'T':
-			no_trackers = true;
-			break;
-		case 'm':
-			if (num_parse_u64(optarg, 10000, &max_peers) < 0 ||
-			    max_peers == 0)
-				return cmd_usage_error("--max-peers %s: "
-				    "expected 1..10000", optarg);
+		case 'A':
+			seed_after = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -124,7 +105,11 @@ cmd_download_main(int argc, char **argv)
 			verbose = true;
 			break;
 		default:
-			return cmd_usage_error("see vtfs --help");
+			if ((rc = cmd_swarm_opt(&so, c, optarg)) == 1)
+				return cmd_usage_error("see vtfs --help");
+			if (rc != 0)
+				return rc;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -137,7 +122,7 @@ cmd_download_main(int argc, char **argv)
 		fprintf(stderr, "vtfs: %s: %s\n", torrent, merr.msg);
 		return CMD_EXIT_FAIL;
 	}
-	if (no_trackers && npeers == 0)
+	if (so.no_trackers && so.npeers == 0)
 		log_warn("no trackers and no --peer: waiting for incoming "
 		    "connections");
 
@@ -151,11 +136,7 @@ cmd_download_main(int argc, char **argv)
 	cfg.meta = m;
 	cfg.layout = STORAGE_DOWNLOAD;
 	cfg.dir = path;
-	cfg.listen = listen;
-	cfg.peers = peers;
-	cfg.npeers = npeers;
-	cfg.no_trackers = no_trackers;
-	cfg.max_peers = (uint32_t)max_peers;
+	cmd_swarm_config(&so, &cfg);
 	t0 = clock_now_ms();
 	if ((rc = session_start(&cfg, &s)) < 0) {
 		fprintf(stderr, "vtfs: %s: %s\n", path, strerror(-rc));
@@ -184,8 +165,20 @@ cmd_download_main(int argc, char **argv)
 		snprintf(extra, sizeof(extra), "%" PRIu32 " peers  up %s/s",
 		    st.peers, up);
 		progress_set_extra(bar, extra);
-		if (st.complete)
+		if (st.complete && !seed_after)
 			break;
+		if (st.complete && !seeding) {
+			/* --seed-after: the session keeps serving. */
+			seeding = true;
+			progress_finish(bar, true);
+			progress_free(bar);
+			bar = NULL;
+			if (!quiet) {
+				printf("vtfs: %s complete; seeding until "
+				    "interrupted\n", m->name);
+				fflush(stdout);
+			}
+		}
 	}
 	session_stop(s, sig > 0 ? STOP_BOUND_MS : DONE_BOUND_MS);
 	session_get_stats(s, &st);

@@ -20,9 +20,15 @@ static const struct cmd commands[] = {
 	    "[--gap MS] [--session [--wait S] [--one-at-a-time]] [--json]",
 	    cmd_announce_main},
 	{"--download", "--download TORRENT --path DIR [--listen ADDR[:PORT]] "
-	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] [-q] [-v]",
+	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] "
+	    "[--max-upload-rate RATE] [--max-download-rate RATE] "
+	    "[--seed-after] [-q] [-v]",
 	    cmd_download_main},
 	{"--status", "--status MOUNTPOINT [--json]", cmd_status_main},
+	{"--seed", "--seed TORRENT --path DIR [--listen ADDR[:PORT]] "
+	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] "
+	    "[--max-upload-rate RATE] [--max-download-rate RATE] [-q] [-v]",
+	    cmd_seed_main},
 	{NULL, NULL, NULL},
 };
 

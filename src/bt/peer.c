@@ -237,6 +237,19 @@ upload_work(uv_work_t *w)
 
 static void peer_serve(struct peer *, uint64_t now);
 
+/*
+ * A piece we may upload: verified, and not being evicted from a capped
+ * cache (an evicted piece is a hole: its "data" would be zeros).  Checked
+ * when a request is taken and again when its block has been read.
+ */
+static bool
+piece_servable(const struct session *s, uint32_t piece)
+{
+	if (!bitfield_test(&s->have, piece))
+		return false;
+	return s->evicting.nbits == 0 || !bitfield_test(&s->evicting, piece);
+}
+
 static void
 upload_done(uv_work_t *w, int status)
 {
@@ -249,6 +262,7 @@ upload_done(uv_work_t *w, int status)
 	if (pr && pr->gen == u->gen) {
 		pr->uploads--;
 		if (status == 0 && u->rc == 0 && pr->conn && !s->stopping &&
+		    piece_servable(s, u->req.index) &&
 		    proto_send_block(&pr->p, u->req.index, u->req.begin,
 		    u->data, u->req.length, now) == 0) {
 			s->uploaded += u->req.length;
@@ -275,9 +289,18 @@ peer_serve(struct peer *pr, uint64_t now)
 		proto_out(&pr->p, &outlen);
 		if (outlen > UPLOAD_OUT_MAX)
 			break;
+		if (!tb_ok(&s->up_tb, now)) {
+			s->up_starved = true;
+			break;
+		}
 		if (!proto_next_upload(&pr->p, &req))
 			break;
-		/* proto queued it against our bitfield: verified data. */
+		/*
+		 * proto queued it against our bitfield; a piece evicted since
+		 * is dropped (the peer times the request out).
+		 */
+		if (!piece_servable(s, req.index))
+			continue;
 		struct upload *u = malloc(sizeof(*u));
 
 		if (!u)
@@ -292,33 +315,95 @@ peer_serve(struct peer *pr, uint64_t now)
 			free(u);
 			break;
 		}
+		tb_spend(&s->up_tb, req.length);
 		pr->uploads++;
 		s->pending_works++;
 	}
-	(void)now;
 }
 
-/* A minimal unchoker until the choker lands: the first slots of interested
- * peers are unchoked, others wait. */
+/*
+ * Run the choker over the running connections and apply its verdicts.  We
+ * seed when we have every piece (or never download): then up rates count.
+ */
+static void
+swarm_choke(struct session *s, uint64_t now)
+{
+	bool seeding = s->cfg.seed_only || bitfield_all(&s->have);
+	uint32_t n = 0;
+
+	s->want_choke = false;
+	if (s->stopping)
+		return;
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
+		struct choker_peer *cp;
+
+		if (!pr->conn || !pr->running)
+			continue;
+		cp = &s->chk[n++];
+		memset(cp, 0, sizeof(*cp));
+		cp->id = pr->id;
+		cp->interested = pr->p.peer_interested;
+		cp->snubbed = pr->p.snubbed;
+		cp->down_rate = rate_get(&pr->p.down, now);
+		cp->up_rate = rate_get(&pr->p.up, now);
+		cp->connected_ms = pr->p.connected_ms;
+	}
+	choker_run(&s->choker, s->chk, n, seeding, now);
+	for (uint32_t k = 0; k < n; k++) {
+		struct peer *pr = s->peers[s->chk[k].id];
+
+		if (!pr || !pr->conn)
+			continue;
+		if (s->chk[k].unchoke && pr->p.am_choking)
+			proto_unchoke(&pr->p, now);
+		else if (!s->chk[k].unchoke && !pr->p.am_choking)
+			proto_choke(&pr->p, now);
+		peer_flush(pr);
+	}
+}
+
+/* Rate limits: resume paused readers and starved uploads once the
+ * buckets have tokens again (from a rotating start, to be fair). */
+static void
+swarm_limits(struct session *s, uint64_t now)
+{
+	uint32_t n = s->nlive, start;
+
+	if (n == 0)
+		return;
+	start = (uint32_t)(s->nticks % n);
+	if (s->down_paused && tb_ok(&s->down_tb, now)) {
+		s->down_paused = false;
+		for (uint32_t k = 0; k < n; k++) {
+			struct peer *pr = s->live[k];
+
+			if (pr->paused && pr->conn) {
+				pr->paused = false;
+				netio_resume(pr->conn);
+			}
+		}
+	}
+	if (s->up_starved && tb_ok(&s->up_tb, now)) {
+		s->up_starved = false;
+		for (uint32_t k = 0; k < n && k < s->nlive; k++) {
+			struct peer *pr = s->live[(start + k) % s->nlive];
+
+			if (pr->running && pr->conn)
+				peer_serve(pr, now);
+		}
+	}
+}
+
+/* Interest changed: a peer that lost interest is choked now; the choker
+ * runs early on the next tick (not per message: a flood of interested /
+ * not interested costs one run per tick). */
 static void
 peer_choke_policy(struct peer *pr, uint64_t now)
 {
-	struct session *s = pr->s;
-	unsigned slots = s->cfg.unchoke_slots ? s->cfg.unchoke_slots : 4;
-	unsigned unchoked = 0;
-
-	if (!pr->p.peer_interested) {
-		if (!pr->p.am_choking)
-			proto_choke(&pr->p, now);
-		return;
-	}
-	if (!pr->p.am_choking || s->stopping)
-		return;
-	for (uint32_t i = 0; i < s->nlive; i++)
-		if (s->live[i]->running && !s->live[i]->p.am_choking)
-			unchoked++;
-	if (unchoked < slots)
-		proto_unchoke(&pr->p, now);
+	if (!pr->p.peer_interested && !pr->p.am_choking)
+		proto_choke(&pr->p, now);
+	pr->s->want_choke = true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -550,6 +635,14 @@ on_data(void *ud, struct netio_conn *c, const uint8_t *in, size_t len)
 	(void)ud;
 	if (!pr)
 		return -EINVAL;
+	/* --max-download-rate: charged in full (overhead too), reading
+	 * pauses while the bucket is empty; swarm_tick() resumes. */
+	tb_spend(&pr->s->down_tb, len);
+	if (!tb_ok(&pr->s->down_tb, now) && !pr->paused) {
+		netio_pause(c);
+		pr->paused = true;
+		pr->s->down_paused = true;
+	}
 	while (len > 0) {
 		rc = proto_feed(&pr->p, in, len, &used, now, &ev);
 		if (rc < 0) {
@@ -625,6 +718,7 @@ on_close(void *ud, struct netio_conn *c, int reason)
 	pr->conn = NULL;
 	proto_fini(&pr->p);
 	free(pr);
+	s->want_choke = true;
 	/* Its blocks are free again: give them to the others. */
 	if (!s->stopping)
 		swarm_fill_all(s);
@@ -837,6 +931,9 @@ swarm_tick(struct session *s, uint64_t now)
 			    proto_nqueued(&pr->p));
 		peer_flush(pr);
 	}
+	if (s->want_choke || choker_due(&s->choker, now))
+		swarm_choke(s, now);
+	swarm_limits(s, now);
 	swarm_connect_more(s, now);
 	swarm_fill_all(s);
 }
@@ -857,7 +954,12 @@ swarm_net_start(struct session *s)
 	s->ips = calloc(SWARM_MAX_IPS, sizeof(*s->ips));
 	s->live = calloc(NIDS, sizeof(*s->live));
 	s->fill_list = calloc(NIDS, sizeof(*s->fill_list));
-	if (!s->live || !s->fill_list || !s->peers || !s->slot_gen || !s->id_ip || !s->cands || !s->ips)
+	s->chk = calloc(NIDS, sizeof(*s->chk));
+	choker_init(&s->choker, s->cfg.unchoke_slots,
+	    clock_now_ns() ^ (uintptr_t)s);
+	tb_init(&s->up_tb, s->cfg.max_up_rate, 0, clock_now_ms());
+	tb_init(&s->down_tb, s->cfg.max_down_rate, 0, clock_now_ms());
+	if (!s->chk || !s->live || !s->fill_list || !s->peers || !s->slot_gen || !s->id_ip || !s->cands || !s->ips)
 		return -ENOMEM;
 	memset(&nc, 0, sizeof(nc));
 	nc.max_conns = s->max_peers + 8;
@@ -912,4 +1014,5 @@ swarm_free(struct session *s)
 	free(s->ips);
 	free(s->live);
 	free(s->fill_list);
+	free(s->chk);
 }

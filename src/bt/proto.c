@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/bytes.h"
@@ -393,8 +394,12 @@ on_first(struct proto *p, const struct wire_msg *m, struct proto_event *ev)
 {
 	int rc = 0;
 
-	if (p->first_done)
-		return fail(p, -EPROTO, "bitfield after the first message");
+	/* aria2 sends its bitfield again later in the connection: the
+	 * repeat is ignored (its new pieces come as HAVEs). */
+	if (p->first_done) {
+		ev->type = PROTO_EV_NONE;
+		return 0;
+	}
 	p->first_done = true;
 	if (m->type == WIRE_HAVE_ALL)
 		bitfield_set_all(&p->have);
@@ -486,7 +491,10 @@ proto_on_msg(struct proto *p, const struct wire_msg *m, uint64_t now,
 	default:
 		break;
 	}
-	p->first_done = true;
+	/* Some clients (aria2) send interested or allowed fast before
+	 * their bitfield: only a HAVE closes the bitfield's window. */
+	if (m->type == WIRE_HAVE)
+		p->first_done = true;
 	switch (m->type) {
 	case WIRE_CHOKE:
 		return on_choke(p, ev);

@@ -208,6 +208,10 @@ publish_stats(struct session *s)
 	st.hash_fails = s->hash_fails;
 	st.banned = s->banned;
 	st.complete = bitfield_all(&s->have);
+	st.checking = s->checking != NULL;
+	if (s->recheck_running && s->recheck_job)
+		hasher_check_progress(s->recheck_job, &st.check_done,
+		    &st.check_total);
 	pthread_mutex_lock(&s->slock);
 	s->stats = st;
 	pthread_mutex_unlock(&s->slock);
@@ -320,6 +324,8 @@ resume_kick(struct session *s, uint64_t now)
 	}
 }
 
+static void announce_begin(struct session *);
+
 static void
 on_recheck(void *arg, int status, const uint8_t *result)
 {
@@ -344,6 +350,8 @@ on_recheck(void *arg, int status, const uint8_t *result)
 	free(todo);
 	if (status == 0)
 		log_info("recheck: %u pieces good", good);
+	if (s->cfg.seed_only && !s->ann && !s->stopping)
+		announce_begin(s);
 	if (!s->stopping)
 		swarm_fill_all(s);
 }
@@ -520,7 +528,9 @@ thread_main(void *arg)
 {
 	struct session *s = arg;
 
-	announce_begin(s);
+	/* --seed announces once its check is over: as a seeder (left=0). */
+	if (!s->cfg.seed_only || !s->checking)
+		announce_begin(s);
 	if (s->checking) {
 		s->recheck_running = true;
 		if (hasher_recheck(s->hasher, s->checking, on_recheck, s,
@@ -530,6 +540,8 @@ thread_main(void *arg)
 			free(s->checking);
 			s->checking = NULL;
 			session_reprio(s, 0, s->meta->npieces - 1);
+			if (s->cfg.seed_only)
+				announce_begin(s);
 		}
 	}
 	/* Pieces made only of padding are checked locally. */
@@ -585,7 +597,7 @@ load_resume(struct session *s)
 	}
 	memset(&plan, 0, sizeof(plan));
 	rc = resume_load(s->resume_path[0] ? s->resume_path : NULL,
-	    s->meta, s->st, 0, &plan);
+	    s->meta, s->st, s->cfg.seed_only ? RESUME_FORCE_CHECK : 0, &plan);
 	if (rc < 0)
 		return rc;
 	for (uint32_t i = 0; i < n; i++)
@@ -617,7 +629,8 @@ setup(struct session *s)
 
 	rate_init(&s->down, 0, clock_now_ms());
 	rate_init(&s->up, 0, clock_now_ms());
-	if ((rc = storage_open(m, s->cfg.layout, s->cfg.dir, 0, &s->st)) < 0)
+	if ((rc = storage_open(m, s->cfg.layout, s->cfg.dir,
+	    s->cfg.seed_only ? STORAGE_RDONLY : 0, &s->st)) < 0)
 		return rc;
 	if ((rc = bitfield_init(&s->have, n)) < 0)
 		return rc;

@@ -62,6 +62,9 @@ struct session_stats {
 	uint32_t	banned;
 	uint64_t	cache_used;	/* CACHE: bytes on disk */
 	bool		complete;
+	bool		checking;	/* start-up recheck running */
+	uint64_t	check_done;	/* its bytes hashed */
+	uint64_t	check_total;
 };
 
 /*

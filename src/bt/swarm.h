@@ -21,6 +21,8 @@
 
 #include "base/bitfield.h"
 #include "base/rate.h"
+#include "base/tokenbucket.h"
+#include "bt/choker.h"
 #include "bt/picker.h"
 #include "bt/proto.h"
 #include "bt/session.h"
@@ -86,6 +88,7 @@ struct peer {
 	uint32_t		 live_idx;	/* in s->live */
 	uint32_t		 uploads;	/* block reads in flight */
 	uint64_t		 unchoked_ms;	/* when the peer unchoked us */
+	bool			 paused;	/* reading stopped: down limit */
 	char			 name[64];	/* "1.2.3.4:5678" */
 };
 
@@ -199,6 +202,12 @@ struct session {
 	struct bitfield		 evicting;	/* hole punch in flight */
 	bool			 cache_full;	/* background fetch stops */
 	bool			 cache_evicting_now;	/* no recursion */
+	struct choker		 choker;
+	struct choker_peer	*chk;		/* scratch of swarm_choke */
+	bool			 want_choke;	/* early choker run due */
+	struct tokenbucket	 up_tb, down_tb;	/* --max-*-rate */
+	bool			 up_starved;	/* uploads wait for tokens */
+	bool			 down_paused;	/* some peer is paused */
 };
 
 /* peer.c */
