@@ -115,7 +115,8 @@ void	session_read_cancel(struct session *, struct session_read *,
 /*
  * Readers' windows: reader is any id unique per open file.  The session
  * makes [off, off + len) HIGH for that reader (replacing its previous
- * window) and keeps those pieces out of cache eviction.
+ * window) and keeps those pieces out of cache eviction.  With a cache cap,
+ * len is clamped to half the cap.
  */
 void	session_reader_window(struct session *, uint64_t reader, uint64_t off,
 	    uint64_t len);

@@ -287,6 +287,13 @@ session_reader_window(struct session *s, uint64_t reader, uint64_t off,
 
 	if (!c)
 		return;	/* a window is a hint */
+	/*
+	 * Windows are never evicted: with a capped cache, a window as large
+	 * as the cap would hold the cache over it.  Half the cap leaves room
+	 * for the other readers and the files' ends.
+	 */
+	if (s->cfg.cache_size && len > s->cfg.cache_size / 2)
+		len = s->cfg.cache_size / 2;
 	c->type = CMD_WINDOW;
 	c->reader = reader;
 	c->off = off;
