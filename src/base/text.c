@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 char *
 text_human(char *out, size_t outsz, double bytes)
@@ -41,4 +42,22 @@ text_url_escape(struct buf *b, const void *p, size_t n)
 			buf_putc(b, hex[c & 15]);
 		}
 	}
+}
+
+bool
+text_is_safe_name(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-'))
+			return false;
+	}
+	return true;
 }

@@ -6,6 +6,7 @@
 #ifndef VTFS_BASE_TEXT_H
 #define VTFS_BASE_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -17,5 +18,11 @@ char	*text_human(char *out, size_t outsz, double bytes);
  * characters, upper-case hex) for a query string or a magnet link.
  */
 void	text_url_escape(struct buf *, const void *p, size_t n);
+
+/*
+ * True when s is 1..max bytes of [A-Za-z0-9._-] only: a name safe as a file
+ * name or a user name (no '/', no spaces, no escapes).
+ */
+bool	text_is_safe_name(const char *s, size_t max);
 
 #endif /* VTFS_BASE_TEXT_H */

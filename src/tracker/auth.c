@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "base/text.h"
 #include "base/bytes.h"
 #include "base/log.h"
 #include "tracker/ldap_auth.h"
@@ -48,19 +49,7 @@ struct auth {
 bool
 auth_name_ok(const char *s)
 {
-	size_t len = strlen(s);
-
-	if (len == 0 || len > AUTH_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-'))
-			return false;
-	}
-	return true;
+	return text_is_safe_name(s, AUTH_MAX_NAME);
 }
 
 static int

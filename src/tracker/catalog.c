@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "base/bytes.h"
 #include "base/log.h"
 
@@ -40,19 +41,7 @@ struct catalog {
 bool
 catalog_name_ok(const char *s)
 {
-	size_t len = strlen(s);
-
-	if (len == 0 || len > CATALOG_MAX_NAME || s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-'))
-			return false;
-	}
-	return true;
+	return s[0] != '.' && s[0] != '-' && text_is_safe_name(s, CATALOG_MAX_NAME);
 }
 
 static void
