@@ -102,3 +102,76 @@ num_parse_size(const char *s, uint64_t max, uint64_t *out)
 	}
 	return -EINVAL;
 }
+
+int
+num_parse_duration(const char *s, uint64_t max, uint64_t *out)
+{
+	static const struct {
+		char		 unit;
+		uint64_t	 secs;
+	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+	uint64_t total = 0, v;
+	size_t next = 0;	/* units[next..] still allowed */
+	int rc;
+
+	if ((rc = parse_digits(&s, &v)) != 0)
+		return rc;
+	if (*s == '\0') {
+		if (v > max)
+			return -ERANGE;
+		*out = v;
+		return 0;
+	}
+	for (;;) {
+		size_t i;
+
+		for (i = next; i < sizeof(units) / sizeof(units[0]); i++)
+			if (*s == units[i].unit)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -EINVAL;
+		s++;
+		next = i + 1;
+		if (v > (UINT64_MAX - total) / units[i].secs)
+			return -ERANGE;
+		total += v * units[i].secs;
+		if (total > max)
+			return -ERANGE;
+		if (*s == '\0')
+			break;
+		if ((rc = parse_digits(&s, &v)) != 0)
+			return rc;
+		if (*s == '\0')
+			return -EINVAL;	/* "1h30": unit missing */
+	}
+	*out = total;
+	return 0;
+}
+
+int
+num_parse_milli(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t whole, frac = 0, scale = 100;
+	int rc;
+
+	if ((rc = parse_digits(&s, &whole)) != 0)
+		return rc;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (scale == 0)
+				return -EINVAL;	/* more than 3 decimals */
+			frac += (uint64_t)(*s - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*s)
+		return -EINVAL;
+	if (whole > (UINT64_MAX - frac) / 1000 ||
+	    whole * 1000 + frac > max)
+		return -ERANGE;
+	*out = whole * 1000 + frac;
+	return 0;
+}

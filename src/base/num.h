@@ -20,5 +20,18 @@ int	num_parse_u64(const char *, uint64_t max, uint64_t *out);
  * -ERANGE (above max).
  */
 int	num_parse_size(const char *, uint64_t max, uint64_t *out);
+/*
+ * A duration in seconds: a bare decimal number ("90"), or one or more
+ * number-unit pairs with units s, m, h, d in decreasing order, each at
+ * most once ("30m", "2h", "1h30m", "1d12h").  Returns 0, -EINVAL or
+ * -ERANGE (above max seconds).
+ */
+int	num_parse_duration(const char *, uint64_t max, uint64_t *out);
+/*
+ * A non-negative decimal with at most three decimals ("2", "1.5", "0.25")
+ * in thousandths: "1.5" gives 1500.  Returns 0, -EINVAL or -ERANGE (above
+ * max thousandths).
+ */
+int	num_parse_milli(const char *, uint64_t max, uint64_t *out);
 
 #endif /* VTFS_BASE_NUM_H */
