@@ -4,33 +4,27 @@
  * torrent), with a progress bar on a terminal and a summary line, and exits
  * 0 once every piece is verified and on disk.  SIGINT/SIGTERM stop the
  * session cleanly (resume record written, "stopped" announced within
- * STOP_BOUND_MS) and the next run resumes.
+ * STOP_BOUND_MS) and the next run resumes.  With --seed-after (implied by
+ * --seed-ratio and --seed-time) it keeps serving after completion until a
+ * signal or a seeding limit, then stops the same way and exits 0.
  *
- * Main thread: it blocks SIGINT/SIGTERM before the session's threads start
- * (they inherit the mask), then waits for them with sigtimedwait() while it
- * polls the session's statistics for the bar.
+ * Main thread: cmd_swarm_begin() blocks SIGINT/SIGTERM before the
+ * session's threads start (they inherit the mask); the loop waits for them
+ * while it polls the session's statistics for the bar.
  */
 #include "cmd.h"
 #include "cmd_swarm.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "base/clock.h"
 #define LOG_TAG "download"
 #include "base/log.h"
-#include "base/num.h"
 #include "base/progress.h"
 #include "base/text.h"
 #include "bt/metainfo.h"
-#include "bt/netio.h"
 #include "bt/session.h"
 
 #define POLL_MS		25
@@ -47,42 +41,43 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* The end-of-run summary, on stderr. */
 static void
 summary(const struct metainfo *m, const struct session_stats *st,
     double secs, bool done)
 {
-	char total[32], got[32], sent[32], rate[32];
+	char total[32], got[32], sent[32], rate[32], ratio[32];
 	double r = secs > 0 ? (double)st->downloaded / secs : 0;
 
 	text_human(total, sizeof(total), (double)st->have_bytes);
 	text_human(got, sizeof(got), (double)st->downloaded);
 	text_human(sent, sizeof(sent), (double)st->uploaded);
 	text_human(rate, sizeof(rate), r);
-	printf("vtfs: %s: %s (%" PRIu32 "/%" PRIu32 " pieces) in %.1f s; "
-	    "received %s (%" PRIu64 " bytes, %s/s), sent %s (%" PRIu64
-	    " bytes); %" PRIu32 " hash failures, %" PRIu32 " peers banned\n",
+	cmd_swarm_ratio(ratio, sizeof(ratio), st);
+	fprintf(stderr, "vtfs: %s: %s (%" PRIu32 "/%" PRIu32 " pieces) in "
+	    "%.1f s; received %s (%" PRIu64 " bytes, %" PRIu64 " verified, "
+	    "%s/s), sent %s (%" PRIu64 " bytes), ratio %s; %" PRIu32
+	    " hash failures, %" PRIu32 " peers banned\n",
 	    done ? "complete" : "stopped", total, st->have, st->npieces, secs,
-	    got, st->downloaded, rate, sent, st->uploaded, st->hash_fails,
-	    st->banned);
+	    got, st->downloaded, st->downloaded_ok, rate, sent, st->uploaded,
+	    ratio, st->hash_fails, st->banned);
 	(void)m;
-	fflush(stdout);
 }
 
 int
 cmd_download_main(int argc, char **argv)
 {
 	static struct cmd_swarm_opts so;
-	struct session_config cfg;
+	struct cmd_swarm_run run;
 	struct session_stats st;
-	struct meta_error merr;
-	struct metainfo *m = NULL;
-	struct session *s = NULL;
+	struct metainfo *m;
+	struct session *s;
 	struct progress *bar = NULL;
 	const char *torrent = NULL, *path = NULL;
 	bool quiet = false, verbose = false;
-	bool seed_after = false, seeding = false;
-	uint64_t t0, shown = 0;
-	sigset_t sigs, old;
+	bool seed_after = false, seeding = false, limited = false;
+	uint64_t shown = 0;
+	char why[256];
 	int c, rc, sig = 0, status;
 
 	memset(&so, 0, sizeof(so));
@@ -116,45 +111,24 @@ cmd_download_main(int argc, char **argv)
 		return cmd_usage_error("unexpected argument %s", argv[optind]);
 	if (!torrent || !path)
 		return cmd_usage_error("--download TORRENT --path DIR");
+	/* A seeding limit means seeding after the download. */
+	if (so.has_ratio || so.has_time)
+		seed_after = true;
 	log_set_level(verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR :
 	    LOG_LVL_WARN);
-	if ((rc = meta_load_file(torrent, &m, &merr)) < 0) {
-		fprintf(stderr, "vtfs: %s: %s\n", torrent, merr.msg);
+	if (cmd_swarm_begin(&so, torrent, path, false, &run) != 0)
 		return CMD_EXIT_FAIL;
-	}
-	if (so.no_trackers && so.npeers == 0)
-		log_warn("no trackers and no --peer: waiting for incoming "
-		    "connections");
-
-	/* The session's threads inherit this mask: signals come here. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, &old);
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.meta = m;
-	cfg.layout = STORAGE_DOWNLOAD;
-	cfg.dir = path;
-	cmd_swarm_config(&so, &cfg);
-	t0 = clock_now_ms();
-	if ((rc = session_start(&cfg, &s)) < 0) {
-		fprintf(stderr, "vtfs: %s: %s\n", path, strerror(-rc));
-		meta_free(m);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		return CMD_EXIT_FAIL;
-	}
+	m = run.m;
+	s = run.s;
 	session_get_stats(s, &st);
 	if (!quiet)
 		bar = progress_new(m->name, st.total_bytes, 0);
 	progress_add(bar, st.have_bytes);
 	shown = st.have_bytes;
 	for (;;) {
-		struct timespec ts = {0, POLL_MS * 1000000L};
 		char extra[PROGRESS_EXTRA_MAX], up[32];
 
-		sig = sigtimedwait(&sigs, NULL, &ts);
-		if (sig > 0)
+		if ((sig = cmd_swarm_wait(&run, POLL_MS)) > 0)
 			break;
 		session_get_stats(s, &st);
 		if (st.have_bytes > shown) {
@@ -170,27 +144,35 @@ cmd_download_main(int argc, char **argv)
 		if (st.complete && !seeding) {
 			/* --seed-after: the session keeps serving. */
 			seeding = true;
+			cmd_swarm_seeding(&run);
 			progress_finish(bar, true);
 			progress_free(bar);
 			bar = NULL;
 			if (!quiet) {
 				printf("vtfs: %s complete; seeding until "
-				    "interrupted\n", m->name);
+				    "%s\n", m->name, so.has_ratio ||
+				    so.has_time ? "a limit is reached or "
+				    "interrupted" : "interrupted");
 				fflush(stdout);
 			}
+		}
+		if (seeding && cmd_swarm_limit(&so, &run, &st, why,
+		    sizeof(why))) {
+			limited = true;
+			break;
 		}
 	}
 	session_stop(s, sig > 0 ? STOP_BOUND_MS : DONE_BOUND_MS);
 	session_get_stats(s, &st);
 	progress_finish(bar, st.complete);
 	progress_free(bar);
+	if (limited)
+		fprintf(stderr, "vtfs: %s: stopped seeding: %s\n", m->name,
+		    why);
 	if (!quiet || !st.complete)
-		summary(m, &st, (double)(clock_now_ms() - t0) / 1000.0,
-		    st.complete);
+		summary(m, &st, cmd_swarm_secs(&run), st.complete);
 	status = st.complete ? CMD_EXIT_OK : sig > 0 ? 128 + sig :
 	    CMD_EXIT_FAIL;
-	session_free(s);
-	meta_free(m);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	cmd_swarm_end(&run);
 	return status;
 }

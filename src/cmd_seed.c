@@ -4,12 +4,13 @@
  * checks every piece first (the hasher's threads, with a progress bar on a
  * terminal), reports per file what is missing or wrong, then announces as
  * a seeder (left=0 when complete), listens and uploads until SIGINT or
- * SIGTERM, and announces `stopped` on the way out.  With some pieces
- * missing it seeds the pieces it has and says so; with none it fails.
+ * SIGTERM or a seeding limit (--seed-ratio, --seed-time), and announces
+ * `stopped` on the way out.  With some pieces missing it seeds the pieces
+ * it has and says so; with none it fails.
  *
- * Main thread: it blocks SIGINT/SIGTERM before the session's threads start
- * (they inherit the mask), then waits for them with sigtimedwait() while it
- * polls the session's statistics.
+ * Main thread: cmd_swarm_begin() blocks SIGINT/SIGTERM before the
+ * session's threads start (they inherit the mask); the loop waits for them
+ * while it polls the session's statistics.
  */
 #include "cmd.h"
 #include "cmd_swarm.h"
@@ -17,23 +18,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "base/bitfield.h"
-#include "base/clock.h"
 #define LOG_TAG "seed"
 #include "base/log.h"
-#include "base/num.h"
 #include "base/progress.h"
 #include "base/text.h"
 #include "bt/metainfo.h"
-#include "bt/netio.h"
-#include "bt/resume.h"
 #include "bt/session.h"
 #include "bt/storage.h"
 
@@ -49,55 +42,147 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* What is on disk: covered bytes per piece and per file. */
+struct cover {
+	const struct metainfo	*m;
+	uint64_t		*piece;	/* [npieces] */
+	uint64_t		*file;	/* [nfiles] */
+	uint32_t		 cur;	/* file cursor: ranges come in order */
+};
+
+static void
+cover_add(struct cover *c, uint64_t off, uint64_t len)
+{
+	uint64_t pl = c->m->piece_len, end = off + len;
+
+	for (uint64_t p = off / pl; p * pl < end && p < c->m->npieces; p++) {
+		uint64_t lo = p * pl > off ? p * pl : off;
+		uint64_t hi = (p + 1) * pl < end ? (p + 1) * pl : end;
+
+		c->piece[p] += hi - lo;
+	}
+}
+
+static int
+on_range(void *arg, uint64_t off, uint64_t len)
+{
+	struct cover *c = arg;
+	const struct metainfo *m = c->m;
+	uint64_t end = off + len;
+
+	cover_add(c, off, len);
+	while (c->cur < m->nfiles &&
+	    m->files[c->cur].offset + m->files[c->cur].size <= off)
+		c->cur++;
+	for (uint32_t i = c->cur; i < m->nfiles &&
+	    m->files[i].offset < end; i++) {
+		uint64_t fs = m->files[i].offset;
+		uint64_t fe = fs + m->files[i].size;
+
+		c->file[i] += (fe < end ? fe : end) - (fs > off ? fs : off);
+	}
+	return 0;
+}
+
+/* Non-pad bytes of every piece, into need[npieces]. */
+static void
+piece_needs(const struct metainfo *m, uint64_t *need)
+{
+	for (uint32_t i = 0; i < m->nfiles; i++) {
+		if (m->files[i].attr & META_ATTR_PAD)
+			continue;
+		cover_add(&(struct cover){.m = m, .piece = need},
+		    m->files[i].offset, m->files[i].size);
+	}
+}
+
+/* One file's line: missing data, wrong data, or pieces it shares. */
+static void
+report_file(const struct metainfo *m, uint32_t i, uint64_t on_disk,
+    uint32_t npieces, uint32_t wrong, uint32_t gaps)
+{
+	char name[512], size[32], got[32];
+
+	log_escape(m->files[i].path, strlen(m->files[i].path), name,
+	    sizeof(name));
+	text_human(size, sizeof(size), (double)m->files[i].size);
+	if (on_disk < m->files[i].size) {
+		if (on_disk == 0)
+			snprintf(got, sizeof(got), "0");
+		else
+			text_human(got, sizeof(got), (double)on_disk);
+		fprintf(stderr, "vtfs: %s: missing (%s of %s)", name, got,
+		    size);
+		if (wrong > 0)
+			fprintf(stderr, "; wrong data in %" PRIu32 " of %"
+			    PRIu32 " pieces", wrong, npieces);
+		fputc('\n', stderr);
+	} else if (wrong > 0) {
+		fprintf(stderr, "vtfs: %s: wrong data in %" PRIu32 " of %"
+		    PRIu32 " pieces\n", name, wrong, npieces);
+	} else if (gaps > 0) {
+		fprintf(stderr, "vtfs: %s: complete, but %" PRIu32 " of %"
+		    PRIu32 " pieces unavailable (shared with missing "
+		    "files)\n", name, gaps, npieces);
+	}
+}
+
 /*
- * Per file: what the check found.  Returns how many files lack data.
- * The session's own bitfield is rebuilt from session_piece_verified().
+ * Per file: what the check found.  A piece that was not verified is
+ * missing when some of its bytes are not on disk (file absent, short, or
+ * a hole), wrong when they all are.  Returns how many files lack data, or
+ * -errno.
  */
 static int
 report_files(const struct metainfo *m, struct session *s)
 {
-	struct resume_file_report *rep;
 	struct storage *st = session_storage(s);
-	struct bitfield have;
-	uint32_t n = storage_nslots(st);
+	struct storage_slot_info si;
+	struct cover c = {.m = m};
+	uint64_t *need;
 	int bad = 0, rc;
 
-	if (bitfield_init(&have, m->npieces) < 0)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < m->npieces; i++)
-		if (session_piece_verified(s, i))
-			bitfield_set(&have, i);
-	if ((rep = calloc(n ? n : 1, sizeof(*rep))) == NULL) {
-		bitfield_fini(&have);
-		return -ENOMEM;
+	need = calloc(m->npieces, sizeof(*need));
+	c.piece = calloc(m->npieces, sizeof(*c.piece));
+	c.file = calloc(m->nfiles ? m->nfiles : 1, sizeof(*c.file));
+	if (!need || !c.piece || !c.file) {
+		rc = -ENOMEM;
+		goto out;
 	}
-	rc = resume_report(m, st, &have, NULL, rep);
-	for (uint32_t i = 0; rc == 0 && i < n && i < m->nfiles; i++) {
-		const struct resume_file_report *r = &rep[i];
-		char what[512];
+	piece_needs(m, need);
+	if ((rc = storage_data_ranges(st, on_range, &c)) < 0)
+		goto out;
+	for (uint32_t i = 0; i < m->nfiles && i < storage_nslots(st); i++) {
+		const struct meta_file *f = &m->files[i];
+		uint32_t first, last, wrong = 0, gaps = 0;
+		uint64_t on_disk = c.file[i];
 
-		if (r->pad || r->pieces == 0 || r->pieces_good == r->pieces)
+		if ((f->attr & META_ATTR_PAD) || f->size == 0)
 			continue;
-		log_escape(m->files[i].path, strlen(m->files[i].path), what,
-		    sizeof(what));
+		if ((rc = storage_slot_info(st, i, &si)) < 0)
+			goto out;
+		if (!si.present)
+			on_disk = 0;
+		first = (uint32_t)(f->offset / m->piece_len);
+		last = (uint32_t)((f->offset + f->size - 1) / m->piece_len);
+		for (uint32_t p = first; p <= last; p++) {
+			if (session_piece_verified(s, p))
+				continue;
+			if (c.piece[p] < need[p])
+				gaps++;
+			else
+				wrong++;
+		}
+		if (wrong == 0 && gaps == 0)
+			continue;
 		bad++;
-		if (!r->present)
-			fprintf(stderr, "vtfs: %s: missing (%" PRIu32 " of %"
-			    PRIu32 " pieces lost)\n", what,
-			    r->pieces - r->pieces_good, r->pieces);
-		else if (!r->size_ok)
-			fprintf(stderr, "vtfs: %s: wrong size, %" PRIu32
-			    " of %" PRIu32 " pieces missing or wrong\n", what,
-			    r->pieces - r->pieces_good, r->pieces);
-		else
-			fprintf(stderr, "vtfs: %s: %" PRIu32 " of %" PRIu32
-			    " pieces missing or wrong (%" PRIu64
-			    " bytes good)\n", what,
-			    r->pieces - r->pieces_good, r->pieces,
-			    r->bytes_good);
+		report_file(m, i, on_disk, last - first + 1, wrong, gaps);
 	}
-	free(rep);
-	bitfield_fini(&have);
+	rc = 0;
+out:
+	free(need);
+	free(c.piece);
+	free(c.file);
 	return rc < 0 ? rc : bad;
 }
 
@@ -105,17 +190,16 @@ int
 cmd_seed_main(int argc, char **argv)
 {
 	static struct cmd_swarm_opts so;
-	struct session_config cfg;
+	struct cmd_swarm_run run;
 	struct session_stats st;
-	struct meta_error merr;
-	struct metainfo *m = NULL;
-	struct session *s = NULL;
+	struct metainfo *m;
+	struct session *s;
 	struct progress *bar = NULL;
 	const char *torrent = NULL, *path = NULL;
 	bool quiet = false, verbose = false;
-	bool checked = false;
-	uint64_t t0, shown = 0;
-	sigset_t sigs, old;
+	bool checked = false, limited = false;
+	uint64_t shown = 0;
+	char why[256];
 	int c, rc, sig = 0, status = CMD_EXIT_OK;
 
 	memset(&so, 0, sizeof(so));
@@ -148,99 +232,81 @@ cmd_seed_main(int argc, char **argv)
 		return cmd_usage_error("--seed TORRENT --path DIR");
 	log_set_level(verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR :
 	    LOG_LVL_WARN);
-	if ((rc = meta_load_file(torrent, &m, &merr)) < 0) {
-		fprintf(stderr, "vtfs: %s: %s\n", torrent, merr.msg);
+	if (cmd_swarm_begin(&so, torrent, path, true, &run) != 0)
 		return CMD_EXIT_FAIL;
-	}
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, &old);
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.meta = m;
-	cfg.layout = STORAGE_DOWNLOAD;
-	cfg.dir = path;
-	cmd_swarm_config(&so, &cfg);
-	cfg.seed_only = true;
-	t0 = clock_now_ms();
-	if ((rc = session_start(&cfg, &s)) < 0) {
-		fprintf(stderr, "vtfs: %s: %s\n", path, strerror(-rc));
-		meta_free(m);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		return CMD_EXIT_FAIL;
-	}
+	m = run.m;
+	s = run.s;
 	if (!quiet)
 		bar = progress_new("checking", 0, 0);
 	for (;;) {
-		struct timespec ts = {0, POLL_MS * 1000000L};
-
-		sig = sigtimedwait(&sigs, NULL, &ts);
-		if (sig > 0)
+		if ((sig = cmd_swarm_wait(&run, POLL_MS)) > 0)
 			break;
 		session_get_stats(s, &st);
 		if (st.npieces == 0)	/* not published yet */
 			continue;
-		if (!checked) {
-			if (st.check_total > 0)
-				progress_set_total(bar, st.check_total);
-			if (st.check_done > shown) {
-				progress_add(bar, st.check_done - shown);
-				shown = st.check_done;
-			}
-			if (st.checking)
-				continue;
-			checked = true;
-			progress_finish(bar, true);
-			progress_free(bar);
-			bar = NULL;
-			rc = report_files(m, s);
-			if (rc < 0)
-				fprintf(stderr, "vtfs: %s: report: %s\n",
-				    path, strerror(-rc));
-			session_get_stats(s, &st);
-			if (st.have == 0) {
-				fprintf(stderr, "vtfs: %s: no piece of %s "
-				    "found: nothing to seed\n", path,
-				    m->name);
-				status = CMD_EXIT_FAIL;
+		if (checked) {
+			if (cmd_swarm_limit(&so, &run, &st, why,
+			    sizeof(why))) {
+				limited = true;
 				break;
 			}
-			if (st.complete) {
-				if (!quiet)
-					printf("vtfs: seeding %s: all %" PRIu32
-					    " pieces verified (%.1f s)\n",
-					    m->name, st.npieces,
-					    (double)(clock_now_ms() - t0) /
-					    1000.0);
-			} else {
-				printf("vtfs: seeding %s partially: %" PRIu32
-				    " of %" PRIu32 " pieces verified, %"
-				    PRIu64 " of %" PRIu64 " bytes\n",
-				    m->name, st.have, st.npieces,
-				    st.have_bytes, st.total_bytes);
-			}
-			fflush(stdout);
+			continue;
 		}
+		if (st.check_total > 0)
+			progress_set_total(bar, st.check_total);
+		if (st.check_done > shown) {
+			progress_add(bar, st.check_done - shown);
+			shown = st.check_done;
+		}
+		if (st.checking)
+			continue;
+		checked = true;
+		progress_finish(bar, true);
+		progress_free(bar);
+		bar = NULL;
+		rc = report_files(m, s);
+		if (rc < 0)
+			fprintf(stderr, "vtfs: %s: report: %s\n", path,
+			    strerror(-rc));
+		session_get_stats(s, &st);
+		if (st.have == 0) {
+			fprintf(stderr, "vtfs: %s: no piece of %s found: "
+			    "nothing to seed\n", path, m->name);
+			status = CMD_EXIT_FAIL;
+			break;
+		}
+		if (st.complete) {
+			if (!quiet)
+				printf("vtfs: seeding %s: all %" PRIu32
+				    " pieces verified (%.1f s)\n", m->name,
+				    st.npieces, cmd_swarm_secs(&run));
+		} else {
+			printf("vtfs: seeding %s partially: %" PRIu32 " of %"
+			    PRIu32 " pieces verified, %" PRIu64 " of %"
+			    PRIu64 " bytes\n", m->name, st.have, st.npieces,
+			    st.have_bytes, st.total_bytes);
+		}
+		fflush(stdout);
+		cmd_swarm_seeding(&run);
 	}
 	progress_finish(bar, false);
 	progress_free(bar);
 	session_stop(s, STOP_BOUND_MS);
 	session_get_stats(s, &st);
+	if (limited)
+		fprintf(stderr, "vtfs: %s: stopped seeding: %s\n", m->name,
+		    why);
 	if (!quiet && checked) {
-		char sent[32];
+		char sent[32], ratio[32];
 
 		text_human(sent, sizeof(sent), (double)st.uploaded);
+		cmd_swarm_ratio(ratio, sizeof(ratio), &st);
 		printf("vtfs: stopped seeding %s after %.1f s: sent %s (%"
-		    PRIu64 " bytes)\n", m->name,
-		    (double)(clock_now_ms() - t0) / 1000.0, sent,
-		    st.uploaded);
+		    PRIu64 " bytes), ratio %s\n", m->name,
+		    cmd_swarm_secs(&run), sent, st.uploaded, ratio);
 		fflush(stdout);
 	}
-	session_free(s);
-	meta_free(m);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	cmd_swarm_end(&run);
 	if (status == CMD_EXIT_OK && sig > 0 && !checked)
 		status = 128 + sig;
 	return status;

@@ -22,12 +22,13 @@ static const struct cmd commands[] = {
 	{"--download", "--download TORRENT --path DIR [--listen ADDR[:PORT]] "
 	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] "
 	    "[--max-upload-rate RATE] [--max-download-rate RATE] "
-	    "[--seed-after] [-q] [-v]",
+	    "[--seed-after] [--seed-ratio R] [--seed-time DURATION] [-q] [-v]",
 	    cmd_download_main},
 	{"--status", "--status MOUNTPOINT [--json]", cmd_status_main},
 	{"--seed", "--seed TORRENT --path DIR [--listen ADDR[:PORT]] "
 	    "[--peer ADDR:PORT]... [--no-trackers] [--max-peers N] "
-	    "[--max-upload-rate RATE] [--max-download-rate RATE] [-q] [-v]",
+	    "[--max-upload-rate RATE] [--max-download-rate RATE] "
+	    "[--seed-ratio R] [--seed-time DURATION] [-q] [-v]",
 	    cmd_seed_main},
 	{NULL, NULL, NULL},
 };

@@ -112,6 +112,18 @@ session_asm_get(struct session *s, uint32_t piece)
 
 static void publish_stats(struct session *);
 
+/*
+ * The trackers get the session's totals (BEP 3): payload sent, payload of
+ * the pieces downloaded and verified, bytes still missing.
+ */
+static void
+announce_stats(struct session *s)
+{
+	if (s->ann)
+		announce_set_stats(s->ann, s->uploaded, s->downloaded_ok,
+		    s->total_bytes - s->have_bytes);
+}
+
 static void
 mark_have(struct session *s, uint32_t piece)
 {
@@ -132,8 +144,10 @@ mark_have(struct session *s, uint32_t piece)
 	if (bitfield_all(&s->have) && !s->completed_sent) {
 		s->completed_sent = true;
 		log_info("download complete");
-		if (s->ann && s->downloaded > 0)
+		if (s->ann && s->downloaded > 0) {
+			announce_stats(s);
 			announce_completed(s->ann);
+		}
 		publish_stats(s);
 	}
 }
@@ -145,6 +159,9 @@ on_verified(void *arg, uint32_t piece, int status, uint8_t *buf)
 
 	hasher_buf_put(s->hasher, buf);
 	if (status == 0) {
+		if (!bitfield_test(&s->have, piece))
+			s->downloaded_ok += session_piece_payload(s->meta,
+			    piece);
 		mark_have(s, piece);
 		return;
 	}
@@ -200,6 +217,7 @@ publish_stats(struct session *s)
 	st.have_bytes = s->have_bytes;
 	st.total_bytes = s->total_bytes;
 	st.downloaded = s->downloaded;
+	st.downloaded_ok = s->downloaded_ok;
 	st.uploaded = s->uploaded;
 	st.rate_down = rate_get(&s->down, now);
 	st.rate_up = rate_get(&s->up, now);
@@ -411,9 +429,7 @@ on_tick(uv_timer_t *t)
 	swarm_tick(s, now);
 	session_cache_tick(s);
 	publish_stats(s);
-	if (s->ann && s->nticks % 8 == 0)
-		announce_set_stats(s->ann, s->uploaded, s->downloaded,
-		    s->total_bytes - s->have_bytes);
+	announce_stats(s);
 	resume_kick(s, now);
 }
 
@@ -486,6 +502,7 @@ stop_begin(struct session *s)
 		}
 	}
 	hasher_close(s->hasher, on_hasher_closed, s);
+	announce_stats(s);	/* "stopped" carries the final totals */
 	if (s->ann)
 		announce_stop(s->ann, s->stop_bound_ms, on_announce_stopped,
 		    s);
@@ -518,6 +535,7 @@ announce_begin(struct session *s)
 			log_warn("trackers: %s", strerror(-rc));
 			s->ann = NULL;
 		}
+		announce_stats(s);
 	}
 	if (s->ann)
 		announce_start(s->ann);

@@ -53,6 +53,8 @@ struct session_stats {
 	uint64_t	have_bytes;
 	uint64_t	total_bytes;	/* pad files excluded */
 	uint64_t	downloaded;	/* payload bytes received */
+	uint64_t	downloaded_ok;	/* of which in verified pieces: what
+					 * the trackers are told */
 	uint64_t	uploaded;	/* payload bytes sent */
 	uint64_t	rate_down;	/* bytes/s, recent */
 	uint64_t	rate_up;

@@ -180,6 +180,8 @@ struct session {
 	uint32_t		 nconnecting;
 	struct rate		 down, up;
 	uint64_t		 downloaded, uploaded;
+	uint64_t		 downloaded_ok;	/* payload of pieces verified
+						 * after a download */
 	uint32_t		 hash_fails, banned;
 	uint64_t		 have_bytes, total_bytes;	/* no pads */
 	struct session_read	*reads;		/* parked */

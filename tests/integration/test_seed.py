@@ -8,8 +8,9 @@ in this process, dialling the seeder; libtorrent leechers never use the
 tracker) and an aria2c leecher
 (127.0.12.4, found through the tracker), at the same time; each must end
 with files whose sha256 equal the originals.  Then a copy with one file
-deleted and another corrupted is seeded (127.0.12.5): vtfs must name both
-files, say it seeds partially, and serve the pieces it has to a libtorrent
+deleted, one cut to half its size and one corrupted is seeded
+(127.0.12.5): vtfs must report the first two as missing (with how much is
+on disk) and the third as wrong data, say it seeds partially, and serve the pieces it has to a libtorrent
 leecher (127.0.12.6), which must get exactly the verified pieces.
 Between the two: --max-upload-rate 1M on a second seeder (127.0.12.7) to
 a libtorrent leecher (127.0.12.8) measured over 5 s; `vtfs --download
@@ -220,10 +221,25 @@ k.check(sent is not None and sent >= MB << 20,
         "seeder reports what it sent (%r bytes, torrent of %d MiB)"
         % (sent, MB))
 
-# 4. Partial data: one file gone, one file corrupted in its middle.
+# 4. Partial data: one file gone, one cut to half its size (both
+# "missing"), one corrupted in its middle ("wrong data").
+ti = lt.torrent_info(tor)
+fs = ti.files()
+span = {}
+for i in range(fs.num_files()):
+    span[fs.file_path(i).split("/", 1)[1]] = (fs.file_offset(i),
+                                              fs.file_size(i))
+
+
+def pieces_of(off, size):
+    return set(range(off // PIECE, (off + size - 1) // PIECE + 1))
+
+
 part = os.path.join(work, "part")
 shutil.copytree(data, part)
 os.unlink(os.path.join(part, "tree", "dir", "mid.bin"))
+big_half = (span["big.bin"][1] // 2) // PIECE * PIECE
+os.truncate(os.path.join(part, "tree", "big.bin"), big_half)
 with open(os.path.join(part, "tree", "dir", "sub", "small.bin"), "r+b") as f:
     f.seek(1 << 20)
     f.write(b"\xff" * 4096)
@@ -231,27 +247,28 @@ pseed, pport, plog = start_seed(part, "127.0.12.5", ["--no-trackers"])
 s = wait_log(plog, "partially", pseed, 120)
 out = open(plog, errors="replace").read()
 k.check(s is not None, "partial data: vtfs says it seeds partially")
-k.check("dir/mid.bin: missing" in out, "partial data: the missing file named")
-k.check("dir/sub/small.bin:" in out and "missing or wrong" in out,
-        "partial data: the corrupted file named")
-k.check("big.bin:" not in out and "odd.txt:" not in out,
-        "partial data: intact files not reported")
+mid_mib = span["dir/mid.bin"][1] / float(1 << 20)
+k.check("dir/mid.bin: missing (0 of %.1f MiB)" % mid_mib in out,
+        "partial data: the deleted file reported missing")
+k.check("big.bin: missing (%.1f MiB of %.1f MiB)"
+        % (big_half / float(1 << 20), span["big.bin"][1] / float(1 << 20))
+        in out, "partial data: the cut file reported missing, with its size")
+n_small = len(pieces_of(*span["dir/sub/small.bin"]))
+k.check("dir/sub/small.bin: wrong data in 1 of %d pieces" % n_small in out,
+        "partial data: the corrupted file reported as wrong data")
+k.check("odd.txt:" not in out and "small.bin: missing" not in out,
+        "partial data: intact files not reported, wrong data not "
+        "called missing")
 k.check(pseed.poll() is None, "partial data: still seeding")
 
 p_dir = os.path.join(work, "lt-part")
 os.makedirs(p_dir)
 ses = lt_session("127.0.12.6")
 h = lt_add(ses, p_dir, ("127.0.12.5", pport))
-ti = lt.torrent_info(tor)
-fs = ti.files()
-mid_off = small_off = None
-for i in range(fs.num_files()):
-    if fs.file_path(i).endswith("mid.bin"):
-        mid_off = (fs.file_offset(i), fs.file_size(i))
-    if fs.file_path(i).endswith("small.bin"):
-        small_off = (fs.file_offset(i), fs.file_size(i))
-bad = set(range(mid_off[0] // PIECE, (sum(mid_off) - 1) // PIECE + 1))
-bad.add((small_off[0] + (1 << 20)) // PIECE)
+bad = pieces_of(*span["dir/mid.bin"])
+bad |= pieces_of(span["big.bin"][0] + big_half,
+                 span["big.bin"][1] - big_half)
+bad.add((span["dir/sub/small.bin"][0] + (1 << 20)) // PIECE)
 good_n = ti.num_pieces() - len(bad)
 t0 = time.time()
 n = 0
