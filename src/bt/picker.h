@@ -126,6 +126,14 @@ uint32_t	 picker_availability(const struct picker *, uint32_t piece);
 uint32_t	 picker_peer_nreq(const struct picker *, uint32_t id);
 
 /*
+ * Shuffle the order of equal pieces (same priority, same availability)
+ * with the caller's seed, so that peers starting from the same sources
+ * pick different pieces (a swarm needs them to have something to trade).
+ * Rarest first and every other rule still decide; only ties move.
+ */
+void		 picker_shuffle(struct picker *, uint64_t seed);
+
+/*
  * Spread each CRITICAL piece over about n peers (at most ceil(blocks/n) of
  * its blocks out to one peer at a time).  The caller sets n to the number
  * of peers that can serve (unchoked, not snubbed), at most 4; 1 (the

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/clock.h"
 #include "bt/announce.h"
 #include "bt/hasher.h"
@@ -657,6 +658,10 @@ setup(struct session *s)
 	s->pk = picker_new(n, m->piece_len, m->total);
 	if (!s->vbits || !s->asm_ || !s->pk)
 		return -ENOMEM;
+	/* Leechers of one seeder must not all start on the same pieces:
+	 * the peer id's random tail seeds the tie-breaking. */
+	picker_shuffle(s->pk, be32_get(s->peer_id + 12) |
+	    (uint64_t)be32_get(s->peer_id + 16) << 32);
 	if ((rc = session_cache_setup(s)) < 0)
 		return rc;
 	for (uint32_t f = 0; f < m->nfiles; f++) {

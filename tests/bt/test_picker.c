@@ -163,6 +163,70 @@ test_picker_rarest_first(void **state)
 	bf_free(c);
 }
 
+/*
+ * Shuffled ties: two pickers seeded differently start on different
+ * pieces of one seeder; the same seed gives the same order; rarest first
+ * still decides between availabilities.
+ */
+static uint32_t
+first_pieces(uint64_t seed, const struct bitfield *rare, uint32_t *out,
+    uint32_t n)
+{
+	struct picker *pk = picker_new(64, KB16, 64 * KB16);
+	struct bitfield *all = bf_new(64, NULL);
+	struct picker_peer p = peer(1, all, 0);
+	struct picker_block blk[64];
+	const char *why;
+	uint32_t got;
+
+	picker_peer_add(pk, 1, all);
+	if (rare != NULL)
+		picker_peer_add(pk, 2, rare);
+	picker_shuffle(pk, seed);
+	got = picker_pick(pk, &p, 0, 1000, blk, n);
+	for (uint32_t i = 0; i < got; i++)
+		out[i] = blk[i].piece;
+	assert_int_equal(picker_check(pk, &why), 0);
+	picker_free(pk);
+	bf_free(all);
+	return got;
+}
+
+static void
+test_picker_shuffle(void **state)
+{
+	uint32_t a[8], b[8], c[8], d[64];
+	struct bitfield *rare;
+	char bits[65];
+	uint32_t differ = 0, n;
+
+	assert_int_equal(first_pieces(1, NULL, a, 8), 8);
+	assert_int_equal(first_pieces(2, NULL, b, 8), 8);
+	assert_int_equal(first_pieces(1, NULL, c, 8), 8);
+	assert_memory_equal(a, c, sizeof(a));
+	for (uint32_t i = 0; i < 8; i++)
+		differ += a[i] != b[i];
+	assert_true(differ >= 4);
+	/* Not simply 0, 1, 2, ... */
+	differ = 0;
+	for (uint32_t i = 0; i < 8; i++)
+		differ += a[i] != i;
+	assert_true(differ >= 4);
+	/* Pieces 0-31 are also held by a second peer (avail 2): the 32
+	 * pieces of avail 1 still come first, every piece exactly once. */
+	memset(bits, '0', 64);
+	memset(bits, '1', 32);
+	bits[64] = '\0';
+	rare = bf_new(64, bits);
+	n = first_pieces(7, rare, d, 64);
+	assert_int_equal(n, 64);
+	for (uint32_t i = 0; i < 32; i++)
+		assert_true(d[i] >= 32);
+	for (uint32_t i = 32; i < 64; i++)
+		assert_true(d[i] < 32);
+	bf_free(rare);
+}
+
 /* A started piece is finished before a rarer one is started. */
 static void
 test_picker_partial_first(void **state)
@@ -662,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_picker_geometry),
 		cmocka_unit_test(test_picker_priorities),
 		cmocka_unit_test(test_picker_rarest_first),
+		cmocka_unit_test(test_picker_shuffle),
 		cmocka_unit_test(test_picker_partial_first),
 		cmocka_unit_test(test_picker_endgame),
 		cmocka_unit_test(test_picker_pads),
