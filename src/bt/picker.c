@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rng.h"
+
 #define AVAIL_KEYS	256u
 #define NCLASS		3u
 #define KEY_NONE	(NCLASS * AVAIL_KEYS)
@@ -201,17 +203,6 @@ picker_new(uint32_t npieces, uint32_t piece_len, uint64_t total)
 	return pk;
 }
 
-/* splitmix64: a fast PRNG step, enough to break ties. */
-static uint64_t
-mix_next(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 void
 picker_shuffle(struct picker *pk, uint64_t seed)
 {
@@ -220,8 +211,7 @@ picker_shuffle(struct picker *pk, uint64_t seed)
 
 		/* Fisher-Yates inside [lo, hi): keys stay sorted. */
 		for (uint32_t i = hi; i > lo + 1; i--)
-			swap_pos(pk, i - 1, lo + (uint32_t)(mix_next(&seed) %
-			    (i - lo)));
+			swap_pos(pk, i - 1, lo + rng_below(&seed, i - lo));
 	}
 }
 

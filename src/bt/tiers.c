@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rng.h"
+
 #define TIERS_BACKOFF_BASE_MS	15000u
 #define TIERS_BACKOFF_MAX_MS	1800000u
 #define TIERS_BACKOFF_SHIFT_MAX	16u
@@ -47,22 +49,11 @@ struct tiers {
 	uint32_t	 backoff_max_ms;
 };
 
-/* splitmix64: a small seeded generator, enough for a shuffle. */
-static uint64_t
-rnd_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void
 shuffle(struct trk *t, uint32_t n, uint64_t *seed)
 {
 	for (uint32_t i = n; i > 1; i--) {
-		uint32_t j = (uint32_t)(rnd_next(seed) % i);
+		uint32_t j = rng_below(seed, i);
 		struct trk tmp = t[i - 1];
 
 		t[i - 1] = t[j];

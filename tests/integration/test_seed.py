@@ -27,6 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dlkit as k  # noqa: E402
+import seedkit as sk  # noqa: E402
 
 import libtorrent as lt  # noqa: E402
 
@@ -53,52 +54,15 @@ k.log("tracker %s, torrent %s (%d MiB)" % (url, ih, MB))
 
 
 def start_seed(path, ip, extra=()):
-    port = k.free_port(ip)
-    logp = os.path.join(work, "seed-%s.log" % ip)
-    p = k.spawn([k.VTFS, "--seed", tor, "--path", path, "--listen",
-                 "%s:%d" % (ip, port)] + list(extra), logp)
-    return p, port, logp
+    return sk.start_seed(work, tor, path, ip, extra)
 
 
-def wait_log(logp, text, p, secs):
-    deadline = time.time() + secs
-    while time.time() < deadline:
-        with open(logp, errors="replace") as f:
-            s = f.read()
-        if text in s:
-            return s
-        if p.poll() is not None:
-            break
-        time.sleep(0.1)
-    with open(logp, errors="replace") as f:
-        return None if text not in f.read() else text
-
-
-def lt_session(ip):
-    return lt.session({
-        "listen_interfaces": "%s:%d" % (ip, k.free_port(ip)),
-        "outgoing_interfaces": ip,
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
-        "enable_natpmp": False, "enable_ip_notifier": False,
-        "dht_bootstrap_nodes": "", "enable_incoming_utp": False,
-        "enable_outgoing_utp": False,
-        "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert.category_t.error_notification,
-    })
+wait_log = sk.wait_log
+lt_session = sk.lt_session
 
 
 def lt_add(ses, save, seeder):
-    p = lt.add_torrent_params()
-    p.ti = lt.torrent_info(tor)
-    p.save_path = save
-    p.flags &= ~lt.torrent_flags.auto_managed
-    p.flags |= lt.torrent_flags.paused
-    h = ses.add_torrent(p)
-    # Only the seeder under test: no tracker, no other source.
-    h.replace_trackers([])
-    h.resume()
-    h.connect_peer(seeder)
-    return h
+    return sk.lt_add(ses, tor, save, seeder)
 
 
 # 1. One seeder, two leechers at once.

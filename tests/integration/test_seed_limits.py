@@ -47,6 +47,14 @@ def torrent(name, url):
     return data, top, tor, ih
 
 
+def leech(ip, tor, peer):
+    """A libtorrent leecher on ip fetching tor from peer only."""
+    ses = sk.lt_session(ip)
+    d = os.path.join(work, "lt-" + ip)
+    os.makedirs(d)
+    return ses, sk.lt_add(ses, tor, d, peer), d
+
+
 def last(evs, event):
     m = [a for a in evs if a["event"] == event]
     return m[-1] if m else None
@@ -67,10 +75,7 @@ seed, sport, slog = sk.start_seed(work, tor, data, "127.0.41.2",
                                    "--max-upload-rate", "2M"])
 k.check(sk.wait_log(slog, "pieces verified", seed, 60) is not None,
         "A: seeder checked its data")
-ses = sk.lt_session("127.0.41.3")
-lt_dir = os.path.join(work, "lt-a")
-os.makedirs(lt_dir)
-h = sk.lt_add(ses, tor, lt_dir, ("127.0.41.2", sport))
+ses, h, lt_dir = leech("127.0.41.3", tor, ("127.0.41.2", sport))
 t0 = time.time()
 rc = sk.wait_exit(seed, 60)
 k.log("A: seeder exited %r after %.1f s" % (rc, time.time() - t0))
@@ -109,10 +114,7 @@ k.check(sk.wait_log(dlog, "seeding until", dl, 60) is not None,
 dport = None
 for a in tr.rec.events(ih, "127.0.41.5"):
     dport = a["port"]
-ses = sk.lt_session("127.0.41.6")
-lt_dir = os.path.join(work, "lt-b")
-os.makedirs(lt_dir)
-h = sk.lt_add(ses, tor, lt_dir, ("127.0.41.5", dport))
+ses, h, lt_dir = leech("127.0.41.6", tor, ("127.0.41.5", dport))
 t0 = time.time()
 rc = sk.wait_exit(dl, 60)
 k.log("B: downloader exited %r %.1f s after the leecher came"
