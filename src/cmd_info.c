@@ -1,7 +1,8 @@
 /*
  * cmd_info: `vtfs --info TORRENT [--json]` shows what a .torrent holds.
- * Human output escapes every string from the torrent (log_escape); --json
- * builds one object with jansson, so hostile names stay valid JSON.  Pad
+ * Human output shows every string from the torrent through text_display()
+ * (UTF-8 kept, control bytes escaped); --json builds one object with
+ * jansson, so hostile names stay valid JSON.  Pad
  * files (BEP 47) are left out of both.  Main thread.
  */
 #include "cmd.h"
@@ -21,7 +22,10 @@
 #include "base/text.h"
 #include "bt/metainfo.h"
 
-/* Print s with every byte outside printable ASCII escaped as \xNN. */
+/*
+ * Print s as text_display() shows it: UTF-8 names readable, control bytes
+ * and invalid sequences as \xNN.
+ */
 static void
 put_escaped(FILE *f, const char *s)
 {
@@ -32,7 +36,7 @@ put_escaped(FILE *f, const char *s)
 		fputs("(out of memory)", f);
 		return;
 	}
-	fputs(log_escape(s, len, esc, sz), f);
+	fputs(text_display(s, len, esc, sz), f);
 	free(esc);
 }
 

@@ -1,7 +1,7 @@
 /*
  * text: small text helpers shared by the commands, the client and the
- * tracker: human-readable sizes and URL percent-encoding.  Pure, any
- * thread.
+ * tracker: human-readable sizes, URL percent-encoding, strict UTF-8 and
+ * showing hostile text on a terminal.  Pure, any thread.
  */
 #ifndef VTFS_BASE_TEXT_H
 #define VTFS_BASE_TEXT_H
@@ -24,5 +24,24 @@ void	text_url_escape(struct buf *, const void *p, size_t n);
  * name or a user name (no '/', no spaces, no escapes).
  */
 bool	text_is_safe_name(const char *s, size_t max);
+
+/*
+ * Length of the valid UTF-8 sequence at the start of p[0..n), or 0 when the
+ * bytes there are not one (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF; 0 when n is 0).
+ */
+size_t	text_utf8_len(const void *p, size_t n);
+/* True when p[0..n) is strict UTF-8 throughout. */
+bool	text_utf8_valid(const void *p, size_t n);
+
+/*
+ * p[0..len) made safe for a terminal, NUL-terminated in out[outsz]: valid
+ * UTF-8 is kept as it is (names in any script print readably), while
+ * control characters (C0, DEL, C1), backslashes and bytes of invalid
+ * sequences become \xNN, so no escape sequence from a torrent reaches the
+ * terminal.  Cut with "..." when out is too small (4 * len + 4 always
+ * fits).  Returns out.
+ */
+char	*text_display(const void *p, size_t len, char *out, size_t outsz);
 
 #endif /* VTFS_BASE_TEXT_H */

@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/progress.h"
 #include "base/sha.h"
+#include "base/text.h"
 #include "bt/filehash.h"
 
 #define MAX_DEPTH	64	/* path components below the top folder */
@@ -85,43 +86,6 @@ create_piece_len_ok(uint64_t n)
 	    (n & (n - 1)) == 0;
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i], need, min;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1, min = 0x80, cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2, min = 0x800, cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3, min = 0x10000, cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i <= need)
-			return false;
-		for (unsigned k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += need + 1;
-	}
-	return true;
-}
-
 /* A name other clients store as it is: NULL when fine, else why not. */
 static const char *
 name_problem(const char *name)
@@ -140,7 +104,7 @@ name_problem(const char *name)
 		if (c < 0x20 || c == 0x7f)
 			return "contains a control character";
 	}
-	if (!utf8_ok((const unsigned char *)name, n))
+	if (!text_utf8_valid(name, n))
 		return "is not valid UTF-8";
 	return NULL;
 }
@@ -482,7 +446,7 @@ check_opts(const struct create_opts *o, struct create_error *err)
 		if (why)
 			return seterr(err, -EINVAL, "the name %s", why);
 	}
-	if (o->comment && !utf8_ok((const unsigned char *)o->comment,
+	if (o->comment && !text_utf8_valid(o->comment,
 	    strlen(o->comment)))
 		return seterr(err, -EINVAL, "the comment is not valid UTF-8");
 	return 0;

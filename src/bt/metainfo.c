@@ -12,6 +12,7 @@
 
 #include "base/bencode.h"
 #include "base/sha.h"
+#include "base/text.h"
 
 /* Parsing state: the decoded document and the metainfo being filled. */
 struct mparse {
@@ -51,55 +52,6 @@ nomem(struct mparse *p)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s[0..n), or 0 when the bytes there
- * are not one (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF).
- */
-static size_t
-utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-static bool
-utf8_valid(const uint8_t *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(s + i, n - i);
-
-		if (l == 0)
-			return false;
-		i += l;
-	}
-	return true;
-}
-
-/*
  * One output unit of a sanitised name at in[*i]: a valid character copied,
  * or "_" for a control byte, '/', '\\' or a byte of an invalid sequence.
  * Advances *i; returns the unit's length in out[4].
@@ -108,7 +60,7 @@ static size_t
 name_unit(const uint8_t *in, size_t len, size_t *i, uint8_t out[4])
 {
 	uint8_t c = in[*i];
-	size_t l = utf8_len(in + *i, len - *i);
+	size_t l = text_utf8_len(in + *i, len - *i);
 
 	if (l == 0 || c < 0x20 || c == 0x7f || c == '/' || c == '\\') {
 		out[0] = '_';
@@ -176,7 +128,7 @@ text_copy(const uint8_t *s, size_t n)
 	if (!out)
 		return NULL;
 	while (i < n) {
-		size_t l = utf8_len(s + i, n - i);
+		size_t l = text_utf8_len(s + i, n - i);
 
 		if (l == 0 || s[i] == '\0') {
 			out[i++] = '_';
@@ -197,7 +149,7 @@ utf8_variant(const struct benc_node *dict, const char *key,
 	const struct benc_node *v = benc_dict_get_type(dict, key_utf8,
 	    BENC_STR);
 
-	if (v && utf8_valid(v->s, v->slen))
+	if (v && text_utf8_valid(v->s, v->slen))
 		return v;
 	return benc_dict_get(dict, key);
 }
@@ -225,7 +177,7 @@ url_ok(const struct benc_node *v)
 	for (size_t i = 0; i < v->slen; i++)
 		if (v->s[i] <= 0x20 || v->s[i] == 0x7f)
 			return false;
-	return utf8_valid(v->s, v->slen);
+	return text_utf8_valid(v->s, v->slen);
 }
 
 static bool
@@ -406,7 +358,7 @@ path_list_ok(const struct benc_node *l, bool need_utf8)
 		return false;
 	for (const struct benc_node *c = benc_first(l); c; c = benc_next(l, c))
 		if (c->type != BENC_STR ||
-		    (need_utf8 && !utf8_valid(c->s, c->slen)))
+		    (need_utf8 && !text_utf8_valid(c->s, c->slen)))
 			return false;
 	return true;
 }
