@@ -98,7 +98,13 @@ peer_close(struct peer *pr, int reason)
 		netio_close(pr->conn, reason);
 }
 
-/* Move what proto has to send into netio's queue, as far as it fits. */
+/*
+ * Move what proto has to send into netio's queue, as far as it fits.  When
+ * it does not all fit, the whole is offered first: its -ENOBUFS makes netio
+ * call on_drain once the queue has room again, which flushes the rest and
+ * resumes serving (a peer that sends nothing while it waits for its
+ * requested blocks would otherwise stall for good).
+ */
 static void
 peer_flush(struct peer *pr)
 {
@@ -111,8 +117,11 @@ peer_flush(struct peer *pr)
 	if (len == 0)
 		return;
 	room = netio_send_room(pr->conn);
-	if (len > room)
+	if (len > room) {
+		if (netio_send(pr->conn, p, len) != -ENOBUFS)
+			return;	/* closing */
 		len = room;
+	}
 	if (len == 0)
 		return;
 	if (netio_send(pr->conn, p, len) == 0)
