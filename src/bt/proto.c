@@ -292,6 +292,13 @@ static int
 on_request(struct proto *p, const struct wire_msg *m, uint64_t now,
     struct proto_event *ev)
 {
+	/*
+	 * BEP 3: "current implementations ... close connections which
+	 * request an amount greater than" 16 KiB; BEP 6 gives a reject
+	 * instead, so a fast peer keeps its connection.
+	 */
+	if (m->length > WIRE_BLOCK && !p->fast)
+		return fail(p, -EPROTO, "request over 16 KiB");
 	/* BEP 3/6: blocks over 16 KiB, pieces we lack, requests while
 	 * choked (outside the allowed-fast set) and overflow are refused. */
 	if (m->length > WIRE_BLOCK || !bitfield_test(p->ours, m->index) ||
