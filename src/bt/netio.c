@@ -8,6 +8,12 @@
  * So a burst of small messages (requests, haves) becomes one syscall, and a
  * connection never has more than one write in flight.
  *
+ * A peer that stops reading its socket must not hold our memory (its send
+ * queue, up to max_sendq) for ever: the once-a-second tick closes a
+ * connection whose pending write has not moved one byte for send_stall_ms.
+ * Progress is a finished write or a drop in libuv's write queue (partial
+ * writes), so a slow reader is never mistaken for a dead one.
+ *
  * Connections are freed only in their close callback, so a pointer stays
  * valid for the rest of the loop iteration in which netio_close() was called.
  */
@@ -38,6 +44,8 @@ struct netio_conn {
 	struct buf		 out;		/* filling */
 	struct buf		 inflight;	/* owned by the uv_write */
 	uint64_t		 deadline_ms;	/* connecting: give up after */
+	uint64_t		 progress_ms;	/* writing: last byte moved */
+	size_t			 write_q;	/* libuv's queue then */
 	void			*data;		/* the user's */
 	int			 close_reason;
 	bool			 incoming;
@@ -388,15 +396,42 @@ netio_connect(struct netio *nio, const struct sockaddr *sa,
 	return 0;
 }
 
+/* A pending write that moved no byte for send_stall_ms: the peer is not
+ * reading. */
+static bool
+send_stalled(struct netio_conn *c, uint64_t now)
+{
+	size_t q;
+
+	if (!c->write_busy)
+		return false;
+	q = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+	if (q < c->write_q)
+		c->progress_ms = now;
+	c->write_q = q;
+	return now - c->progress_ms >= c->nio->cfg.send_stall_ms;
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
 	struct netio *nio = t->data;
 	uint64_t now = clock_now_ms();
+	char a[64];
 
-	for (struct netio_conn *c = nio->conns; c; c = c->next)
-		if (c->connecting && !c->closing && now >= c->deadline_ms)
+	for (struct netio_conn *c = nio->conns; c; c = c->next) {
+		if (c->closing)
+			continue;
+		if (c->connecting && now >= c->deadline_ms) {
 			netio_close(c, -ETIMEDOUT);
+		} else if (send_stalled(c, now)) {
+			log_debug("%s: not reading: %zu bytes unsent for %u ms",
+			    netio_addr_str(&c->peer, a, sizeof(a)),
+			    c->write_q + c->out.len,
+			    c->nio->cfg.send_stall_ms);
+			netio_close(c, -ETIMEDOUT);
+		}
+	}
 }
 
 static void
@@ -417,6 +452,7 @@ on_written(uv_write_t *req, int status)
 	struct netio_conn *c = req->data;
 
 	c->write_busy = false;
+	c->progress_ms = clock_now_ms();
 	buf_reset(&c->inflight);
 	if (c->closing)
 		return;
@@ -463,6 +499,9 @@ conn_flush(struct netio_conn *c)
 			return;
 		}
 		c->write_busy = true;
+		c->progress_ms = clock_now_ms();
+		c->write_q = uv_stream_get_write_queue_size(
+		    (uv_stream_t *)&c->tcp);
 	}
 	maybe_drained(c);
 }
@@ -671,6 +710,8 @@ netio_new(uv_loop_t *loop, const struct netio_config *cfg,
 		nio->cfg.max_sendq = NETIO_DEFAULT_SENDQ;
 	if (!nio->cfg.connect_timeout_ms)
 		nio->cfg.connect_timeout_ms = 10000;
+	if (!nio->cfg.send_stall_ms)
+		nio->cfg.send_stall_ms = NETIO_SEND_STALL_MS;
 	uv_prepare_init(loop, &nio->flusher);
 	nio->flusher.data = nio;
 	uv_timer_init(loop, &nio->tick);

@@ -22,6 +22,7 @@
 #define NETIO_PORT_TRIES	10	/* 6881..6890, then any free port */
 #define NETIO_RECV_CHUNK	(256u << 10)
 #define NETIO_DEFAULT_SENDQ	(4u << 20)
+#define NETIO_SEND_STALL_MS	60000	/* a write that moves no byte */
 
 struct netio;
 struct netio_conn;
@@ -35,6 +36,10 @@ struct netio_config {
 	uint32_t	 max_per_ip;	/* 0: no cap */
 	size_t		 max_sendq;	/* bytes; 0: NETIO_DEFAULT_SENDQ */
 	uint32_t	 connect_timeout_ms;	/* 0: 10 s */
+	uint32_t	 send_stall_ms;	/* 0: NETIO_SEND_STALL_MS: a
+					 * connection whose pending write
+					 * moved no byte for that long is
+					 * closed with -ETIMEDOUT */
 };
 
 /*

@@ -270,6 +270,38 @@ test_netio_backpressure(void **state)
 	teardown_sides(&srv, &cli);
 }
 
+/*
+ * A reader that never reads is dropped once our pending write has not
+ * moved for send_stall_ms (here 1.5 s; 60 s by default), and only then.
+ */
+static void
+test_netio_send_stall(void **state)
+{
+	struct side srv = {.pause_on_accept = true}, cli = {0};
+	struct netio_config scfg = {.listen_addr = "127.0.53.1",
+	    .max_conns = 4};
+	struct netio_config ccfg = {.listen_addr = "127.0.53.2",
+	    .no_listen = true, .max_sendq = 256 << 10, .send_stall_ms = 1500};
+	struct sockaddr_in sa;
+	struct netio_conn *c;
+	uint64_t t0;
+
+	assert_int_equal(netio_new(&loop, &scfg, &ops, &srv, &srv.nio), 0);
+	assert_int_equal(netio_new(&loop, &ccfg, &ops, &cli, &cli.nio), 0);
+	cli.to_send = 64ull << 20;
+	sa = addr_of("127.0.53.1", netio_port(srv.nio));
+	assert_int_equal(netio_connect(cli.nio, (struct sockaddr *)&sa, &c), 0);
+	RUN_UNTIL(srv.naccept == 1 && cli.nconnect == 1);
+	t0 = clock_now_ms();
+	RUN_UNTIL(cli.nclose == 1);
+	assert_int_equal(cli.last_close, -ETIMEDOUT);
+	/* Not before the stall time, and within a tick or two after it. */
+	assert_true(clock_now_ms() - t0 >= 1500);
+	assert_true(clock_now_ms() - t0 < 4000);
+	assert_int_equal(srv.got, 0);
+	teardown_sides(&srv, &cli);
+}
+
 static void
 test_netio_parse_addr(void **state)
 {
@@ -309,6 +341,7 @@ main(void)
 	    cmocka_unit_test(test_netio_caps),
 	    cmocka_unit_test(test_netio_refused),
 	    cmocka_unit_test(test_netio_backpressure),
+	    cmocka_unit_test(test_netio_send_stall),
 	    cmocka_unit_test(test_netio_parse_addr),
 	};
 
