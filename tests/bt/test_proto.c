@@ -404,6 +404,48 @@ test_proto_refused_requests(void **state)
 }
 
 /*
+ * Cancels scan the queue: a stream of them is paid from a budget that
+ * serving refills; past it they are ignored (the block is served, a valid
+ * answer under BEP 6), so they cannot keep the network thread busy.
+ */
+static void
+test_proto_cancel_budget(void **state)
+{
+	struct pair p;
+	struct buf *o;
+	uint32_t i;
+
+	pair_up(&p, true, true, false);
+	proto_unchoke(&p.b, p.now);
+	pump(&p.b, &p.a, p.now, NULL);
+	o = &p.a.out;
+	for (i = 0; i < PROTO_MAX_IN_REQS; i++)
+		wire_put_req(o, WIRE_REQUEST, i % (NP - 1),
+		    (i / (NP - 1)) * 100, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(proto_nqueued(&p.b), PROTO_MAX_IN_REQS);
+	take_msgs(&p.b, WIRE_REJECT);
+	/* Cancels for nothing queued, each scanning the full queue. */
+	for (i = 0; i < PROTO_MAX_IN_REQS + 10; i++)
+		wire_put_req(o, WIRE_CANCEL, NP - 1, 0, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(p.b.n_cancel_ignored, 10);
+	/* Spent: a cancel of a queued request is ignored too... */
+	wire_put_req(o, WIRE_CANCEL, 0, 0, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(proto_nqueued(&p.b), PROTO_MAX_IN_REQS);
+	assert_int_equal(take_msgs(&p.b, WIRE_REJECT), 0);
+	/* ...until a block taken for serving pays for the next scan. */
+	assert_true(proto_next_upload(&p.b, &(struct proto_req){0}));
+	wire_put_req(o, WIRE_CANCEL, 1, 0, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(proto_nqueued(&p.b), PROTO_MAX_IN_REQS - 2);
+	assert_int_equal(take_msgs(&p.b, WIRE_REJECT), 1);
+	assert_int_equal(p.b.n_cancel_ignored, 11);
+	pair_down(&p);
+}
+
+/*
  * Bitfield, have all, have none: only the first one counts.  aria2 sends
  * its bitfield twice, so a repeat is ignored rather than fatal.
  */
@@ -797,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_proto_fast_choke_and_reject),
 		cmocka_unit_test(test_proto_request_queue_limits),
 		cmocka_unit_test(test_proto_refused_requests),
+		cmocka_unit_test(test_proto_cancel_budget),
 		cmocka_unit_test(test_proto_bitfield_only_first),
 		cmocka_unit_test(test_proto_unnegotiated_messages),
 		cmocka_unit_test(test_proto_unrequested_blocks),
