@@ -427,8 +427,7 @@ on_tick(uv_timer_t *t)
 		} else if (send_stalled(c, now)) {
 			log_debug("%s: not reading: %zu bytes unsent for %u ms",
 			    netio_addr_str(&c->peer, a, sizeof(a)),
-			    c->write_q + c->out.len,
-			    c->nio->cfg.send_stall_ms);
+			    c->write_q + c->out.len, c->nio->cfg.send_stall_ms);
 			netio_close(c, -ETIMEDOUT);
 		}
 	}
@@ -500,8 +499,8 @@ conn_flush(struct netio_conn *c)
 		}
 		c->write_busy = true;
 		c->progress_ms = clock_now_ms();
-		c->write_q = uv_stream_get_write_queue_size(
-		    (uv_stream_t *)&c->tcp);
+		c->write_q =
+		    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
 	}
 	maybe_drained(c);
 }
