@@ -22,7 +22,8 @@
 #define NETIO_PORT_TRIES	10	/* 6881..6890, then any free port */
 #define NETIO_RECV_CHUNK	(256u << 10)
 #define NETIO_DEFAULT_SENDQ	(4u << 20)
-#define NETIO_SEND_STALL_MS	60000	/* a write that moves no byte */
+#define NETIO_SEND_STALL_MS	60000	/* a write that moves too little */
+#define NETIO_STALL_MIN_BYTES	(16u << 10)	/* ...less than this */
 
 struct netio;
 struct netio_conn;
@@ -38,8 +39,9 @@ struct netio_config {
 	uint32_t	 connect_timeout_ms;	/* 0: 10 s */
 	uint32_t	 send_stall_ms;	/* 0: NETIO_SEND_STALL_MS: a
 					 * connection whose pending write
-					 * moved no byte for that long is
-					 * closed with -ETIMEDOUT */
+					 * moved less than
+					 * NETIO_STALL_MIN_BYTES for that
+					 * long is closed with -ETIMEDOUT */
 };
 
 /*
