@@ -29,6 +29,8 @@ Each scripted leecher (own address in 127.0.51-52.x) does one bad thing:
                queue; the honest leecher must keep its pace
  nonreader     requests 2000 blocks, never reads, sends keep-alives ->
                dropped 60 s (netio's send stall) after its queue stopped
+ trickler      the same, but reads a byte every 0.5 s to look alive ->
+               dropped the same (progress is 16 KiB acknowledged per 60 s)
  rejectsink    BEP 6, choked, floods requests and never reads: the rejects
                pile up -> dropped when our 8 MiB output cap is reached
 Everywhere: never a PIECE for a piece we lack, never bytes other than the
@@ -345,31 +347,35 @@ def honest():
 # ---------------------------------------------------------------------
 # Hostile leechers that need no unchoke: started together
 
-def nonreader():
-    """Unchoked, asks for 2000 blocks (32 MiB), never reads again; sends a
-    keep-alive every 5 s so that only the send stall can drop it."""
-    p = Peer("nonreader", "127.0.52.1", True, rcvbuf=4096)
+def nonreader(name="nonreader", ip="127.0.52.1", trickle=False):
+    """Unchoked, asks for 2000 blocks (32 MiB), then never reads again (or,
+    trickle, reads one byte every 0.5 s to look alive); sends keep-alives
+    so that only the send stall can drop it."""
+    p = Peer(name, ip, True, rcvbuf=4096)
     p.send(msg(INTERESTED))
     if not p.unchoked(40):
-        results["nonreader"] = ("never unchoked",)
+        results[name] = ("never unchoked",)
         return
     p.reading = False
     p.send(b"".join(req(REQUEST, *b) for b in blocks_of(HAVE_SET, QCAP)))
     t_req = time.time()
     log_re = p.tag + ": closed"
     dropped = None
+    taken = 0
     while time.time() - t_req < STALL_S + 40:
         if log_re in seed_log():
             dropped = time.time() - t_req
             break
         try:
             p.send(struct.pack(">I", 0))
+            if trickle:
+                taken += len(p.sock.recv(1))
         except OSError:
             pass
-        time.sleep(1.0 if time.time() - t_req > 5 else 0.2)
+        time.sleep(0.5 if trickle or time.time() - t_req < 5 else 1.0)
     line = [ln for ln in seed_log().splitlines() if log_re in ln or
             (p.tag + ": not reading") in ln]
-    results["nonreader"] = (dropped, " / ".join(line[-2:]) or None)
+    results[name] = (dropped, " / ".join(line[-2:]) or None, taken)
     p.close()
 
 
@@ -586,6 +592,8 @@ t_start = time.time()
 bg = [threading.Thread(target=f, daemon=True)
       for f in (honest, nonreader, rejectsink, cancelflood, choked_fast,
                 choked_plain)]
+bg.append(threading.Thread(target=nonreader, daemon=True,
+                           args=("trickler", "127.0.52.4", True)))
 for t in bg:
     t.start()
 time.sleep(3.0)
@@ -697,11 +705,12 @@ for name in ("range_end", "range_index", "range_wrap", "range_zero"):
             "%s: malformed request closes the connection (after %.2f s)"
             % (name, r.get("after", -1)))
 
-r = results.get("nonreader", (None, None))
-k.check(r[0] is not None and STALL_S - 5 <= r[0] <= STALL_S + 15 and
-        r[1] and "timed out" in r[1],
-        "nonreader: dropped %r s after its requests (send stall %d s): %r"
-        % (r[0], STALL_S, r[1]))
+for name in ("nonreader", "trickler"):
+    r = results.get(name, (None, None, None))
+    k.check(r[0] is not None and STALL_S - 5 <= r[0] <= STALL_S + 15 and
+            r[1] and "timed out" in r[1],
+            "%s: dropped %r s after its requests (send stall %d s; it "
+            "read %r bytes): %r" % (name, r[0], STALL_S, r[2], r[1]))
 r = results.get("rejectsink", (None,))
 k.check(r[0] is not None and r[0] < 60,
         "rejectsink: dropped after %r s, having sent %r requests: %r"
@@ -718,12 +727,13 @@ k.check(r.get("sent", 0) > 100000,
 # Memory.  What one peer can make us hold: its netio send queue (4 MiB),
 # its proto output (serving pauses past 1 MiB, plus the 64 block reads in
 # flight, 1 MiB; rejects can push it to the 8 MiB cap, then the peer is
-# dropped) and its 2000-entry request queue (48 KiB).  Three peers here do
-# not read: rejectsink (4 + 8 MiB, for about a second), nonreader and
-# cancelflood (4 + 2 MiB each); the reading ones (honest, one flood at a
-# time) keep about 2 MiB each; ASan's quarantine is 4 MiB.  That is 34 MiB;
-# 48 MiB leaves room for the allocator.  Without the caps the nonreader
-# and cancelflood alone would queue 2 x 2000 blocks = 64 MiB.
+# dropped) and its 2000-entry request queue (48 KiB).  Four peers here do
+# not read: rejectsink (4 + 8 MiB, for about a second), nonreader,
+# trickler and cancelflood (4 + 2 MiB each); the reading ones (honest, one
+# flood at a time) keep about 2 MiB each; ASan's quarantine is 4 MiB.
+# That is 40 MiB; 56 MiB leaves room for the allocator.  Without the caps
+# nonreader, trickler and cancelflood alone would queue 3 x 2000 blocks =
+# 96 MiB.
 peak = max(r for _, r in rss_samples) if rss_samples else None
 end = rss_samples[-1][1] if rss_samples else None
 for t, r in rss_samples[::25]:
@@ -731,8 +741,8 @@ for t, r in rss_samples[::25]:
 peak_t = [t for t, r in rss_samples if r == peak][:1]
 k.log("seeder RSS: %d KiB before, peak %r KiB at +%.1f s, %r KiB at the "
       "end" % (rss_base, peak, (peak_t or [t_start])[0] - t_start, end))
-k.check(peak is not None and peak - rss_base < 48 << 10,
-        "seeder RSS bounded: peak %r KiB = base + %r KiB (< 48 MiB)"
+k.check(peak is not None and peak - rss_base < 56 << 10,
+        "seeder RSS bounded: peak %r KiB = base + %r KiB (< 56 MiB)"
         % (peak, None if peak is None else peak - rss_base))
 
 # Once the hostile peers are gone their buffers are freed: what stays is
