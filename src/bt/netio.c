@@ -8,6 +8,14 @@
  * So a burst of small messages (requests, haves) becomes one syscall, and a
  * connection never has more than one write in flight.
  *
+ * A peer that stops reading its socket must not hold our memory (its send
+ * queue, up to max_sendq) for ever: the once-a-second tick closes a
+ * connection whose pending write has moved less than NETIO_STALL_MIN_BYTES
+ * (one block) in send_stall_ms.  Progress is a finished write or that much
+ * gone from libuv's write queue (partial writes), so a slow reader is not
+ * taken for a dead one, but one that takes a byte now and then to keep
+ * its connection (and our queue) is.
+ *
  * Connections are freed only in their close callback, so a pointer stays
  * valid for the rest of the loop iteration in which netio_close() was called.
  */
@@ -21,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -38,6 +47,10 @@ struct netio_conn {
 	struct buf		 out;		/* filling */
 	struct buf		 inflight;	/* owned by the uv_write */
 	uint64_t		 deadline_ms;	/* connecting: give up after */
+	uint64_t		 progress_ms;	/* writing: last progress */
+	uint64_t		 acked_mark;	/* acked() then */
+	uint64_t		 submitted;	/* bytes given to the socket
+						 * (try_write + uv_write) */
 	void			*data;		/* the user's */
 	int			 close_reason;
 	bool			 incoming;
@@ -388,15 +401,65 @@ netio_connect(struct netio *nio, const struct sockaddr *sa,
 	return 0;
 }
 
+/*
+ * Bytes the peer's TCP acknowledged: given to the socket, minus what libuv
+ * and the kernel (SIOCOUTQ: unsent + unacknowledged) still hold.  Once the
+ * peer's receive buffer is full, only its reading moves this.  libuv's
+ * queue alone would not do: the kernel wakes writers only when a good part
+ * of a send buffer of megabytes is free, long after a slow reader started.
+ */
+static uint64_t
+acked(struct netio_conn *c)
+{
+	uint64_t held = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+	uv_os_fd_t fd;
+	int outq = 0;
+
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 &&
+	    ioctl(fd, TIOCOUTQ, &outq) == 0 && outq > 0)
+		held += (uint64_t)outq;
+	return held < c->submitted ? c->submitted - held : 0;
+}
+
+/* A pending write while the peer acknowledged less than
+ * NETIO_STALL_MIN_BYTES in send_stall_ms: the peer is not reading. */
+static bool
+send_stalled(struct netio_conn *c, uint64_t now)
+{
+	uint64_t a;
+
+	if (!c->write_busy)
+		return false;
+	a = acked(c);
+	if (a >= c->acked_mark + NETIO_STALL_MIN_BYTES) {
+		c->progress_ms = now;
+		c->acked_mark = a;
+	}
+	return now - c->progress_ms >= c->nio->cfg.send_stall_ms;
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
 	struct netio *nio = t->data;
 	uint64_t now = clock_now_ms();
+	char a[64];
 
-	for (struct netio_conn *c = nio->conns; c; c = c->next)
-		if (c->connecting && !c->closing && now >= c->deadline_ms)
+	for (struct netio_conn *c = nio->conns; c; c = c->next) {
+		if (c->closing)
+			continue;
+		if (c->connecting && now >= c->deadline_ms) {
 			netio_close(c, -ETIMEDOUT);
+		} else if (send_stalled(c, now)) {
+			size_t q = c->out.len + uv_stream_get_write_queue_size(
+			    (uv_stream_t *)&c->tcp);
+
+			log_debug("%s: not reading: %zu bytes unsent after %u ms",
+			    netio_addr_str(&c->peer, a, sizeof(a)), q,
+			    c->nio->cfg.send_stall_ms);
+			netio_close(c, -ETIMEDOUT);
+		}
+	}
 }
 
 static void
@@ -417,6 +480,7 @@ on_written(uv_write_t *req, int status)
 	struct netio_conn *c = req->data;
 
 	c->write_busy = false;
+	c->progress_ms = clock_now_ms();
 	buf_reset(&c->inflight);
 	if (c->closing)
 		return;
@@ -444,6 +508,7 @@ conn_flush(struct netio_conn *c)
 		return;
 	}
 	if (n > 0) {
+		c->submitted += (uint64_t)n;
 		memmove(c->out.data, c->out.data + n, c->out.len - (size_t)n);
 		c->out.len -= (size_t)n;
 	}
@@ -462,7 +527,10 @@ conn_flush(struct netio_conn *c)
 			netio_close(c, rc);
 			return;
 		}
+		c->submitted += c->inflight.len;
 		c->write_busy = true;
+		c->progress_ms = clock_now_ms();
+		c->acked_mark = acked(c);
 	}
 	maybe_drained(c);
 }
@@ -671,6 +739,8 @@ netio_new(uv_loop_t *loop, const struct netio_config *cfg,
 		nio->cfg.max_sendq = NETIO_DEFAULT_SENDQ;
 	if (!nio->cfg.connect_timeout_ms)
 		nio->cfg.connect_timeout_ms = 10000;
+	if (!nio->cfg.send_stall_ms)
+		nio->cfg.send_stall_ms = NETIO_SEND_STALL_MS;
 	uv_prepare_init(loop, &nio->flusher);
 	nio->flusher.data = nio;
 	uv_timer_init(loop, &nio->tick);

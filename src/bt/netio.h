@@ -22,6 +22,8 @@
 #define NETIO_PORT_TRIES	10	/* 6881..6890, then any free port */
 #define NETIO_RECV_CHUNK	(256u << 10)
 #define NETIO_DEFAULT_SENDQ	(4u << 20)
+#define NETIO_SEND_STALL_MS	60000	/* a write that moves too little */
+#define NETIO_STALL_MIN_BYTES	(16u << 10)	/* ...less than this */
 
 struct netio;
 struct netio_conn;
@@ -35,6 +37,11 @@ struct netio_config {
 	uint32_t	 max_per_ip;	/* 0: no cap */
 	size_t		 max_sendq;	/* bytes; 0: NETIO_DEFAULT_SENDQ */
 	uint32_t	 connect_timeout_ms;	/* 0: 10 s */
+	uint32_t	 send_stall_ms;	/* 0: NETIO_SEND_STALL_MS: a
+					 * connection whose pending write
+					 * moved less than
+					 * NETIO_STALL_MIN_BYTES for that
+					 * long is closed with -ETIMEDOUT */
 };
 
 /*

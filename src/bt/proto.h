@@ -49,6 +49,9 @@
 #define PROTO_ALLOWED_FAST_K	10	/* pieces in the set we grant */
 #define PROTO_MAX_ALLOWED_FAST_IN 64	/* pieces kept from the peer's grants */
 #define PROTO_CANCEL_RING	256	/* recent cancels remembered */
+/* Queue entries cancels may scan before serving refills it (see
+ * on_cancel()); each block taken for serving adds PROTO_MAX_IN_REQS. */
+#define PROTO_CANCEL_BUDGET	((uint64_t)PROTO_MAX_IN_REQS * PROTO_MAX_IN_REQS)
 #define PROTO_OUT_MAX		((size_t)8 << 20)	/* then -ENOBUFS */
 #define PROTO_OUT_KEEP		((size_t)256 << 10)	/* kept when drained */
 #define PROTO_DEFAULT_REQQ	250	/* peer's queue when it does not say */
@@ -166,6 +169,8 @@ struct proto {
 	uint64_t		 n_unknown;	/* ignored messages */
 	uint64_t		 n_late;	/* blocks after our cancel */
 	uint64_t		 n_refused;	/* peer requests not queued */
+	uint64_t		 cancel_budget;	/* see PROTO_CANCEL_BUDGET */
+	uint64_t		 n_cancel_ignored; /* over the budget */
 	const char		*why;		/* static: last error's reason */
 };
 

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "bt/netio.h"
@@ -270,6 +272,104 @@ test_netio_backpressure(void **state)
 	teardown_sides(&srv, &cli);
 }
 
+/*
+ * A reader that never reads is dropped once our pending write has not
+ * moved for send_stall_ms (here 1.5 s; 60 s by default), and only then.
+ */
+static void
+test_netio_send_stall(void **state)
+{
+	struct side srv = {.pause_on_accept = true}, cli = {0};
+	struct netio_config scfg = {.listen_addr = "127.0.53.1",
+	    .max_conns = 4};
+	struct netio_config ccfg = {.listen_addr = "127.0.53.2",
+	    .no_listen = true, .max_sendq = 256 << 10, .send_stall_ms = 1500};
+	struct sockaddr_in sa;
+	struct netio_conn *c;
+	uint64_t t0;
+
+	assert_int_equal(netio_new(&loop, &scfg, &ops, &srv, &srv.nio), 0);
+	assert_int_equal(netio_new(&loop, &ccfg, &ops, &cli, &cli.nio), 0);
+	cli.to_send = 64ull << 20;
+	sa = addr_of("127.0.53.1", netio_port(srv.nio));
+	assert_int_equal(netio_connect(cli.nio, (struct sockaddr *)&sa, &c), 0);
+	RUN_UNTIL(srv.naccept == 1 && cli.nconnect == 1);
+	t0 = clock_now_ms();
+	RUN_UNTIL(cli.nclose == 1);
+	assert_int_equal(cli.last_close, -ETIMEDOUT);
+	/* Not before the stall time, and within a tick or two after it. */
+	assert_true(clock_now_ms() - t0 >= 1500);
+	assert_true(clock_now_ms() - t0 < 4000);
+	assert_int_equal(srv.got, 0);
+	teardown_sides(&srv, &cli);
+}
+
+/*
+ * A plain socket reads nbytes every step_ms (without reading, 0) until ms
+ * have passed or cli's connection closed.
+ */
+static void
+trickle(int fd, struct side *cli, size_t nbytes, uint64_t step_ms,
+    uint64_t ms)
+{
+	static uint8_t sink[64 << 10];
+	uint64_t end = clock_now_ms() + ms, next = 0;
+
+	while (clock_now_ms() < end && cli->nclose == 0) {
+		if (nbytes > 0 && clock_now_ms() >= next) {
+			(void)recv(fd, sink, nbytes, MSG_DONTWAIT);
+			next = clock_now_ms() + step_ms;
+		}
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+}
+
+/*
+ * A reader that drains a block now and then is kept; one that takes a
+ * byte now and then to hold its connection open is dropped like one that
+ * reads nothing (stall 1.5 s here).
+ */
+static void
+test_netio_send_stall_trickle(void **state)
+{
+	struct side cli = {0};
+	struct netio_config ccfg = {.listen_addr = "127.0.53.4",
+	    .no_listen = true, .max_sendq = 256 << 10, .send_stall_ms = 1500};
+	struct sockaddr_in sa = addr_of("127.0.53.3", 0);
+	socklen_t sl = sizeof(sa);
+	int lfd, fd = -1, small = 4096;
+	struct netio_conn *c;
+	uint64_t t0;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	getsockname(lfd, (struct sockaddr *)&sa, &sl);
+	assert_int_equal(netio_new(&loop, &ccfg, &ops, &cli, &cli.nio), 0);
+	cli.to_send = 1ull << 30;
+	assert_int_equal(netio_connect(cli.nio, (struct sockaddr *)&sa, &c), 0);
+	RUN_UNTIL(cli.nconnect == 1);
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	/* 64 KiB every 200 ms for 4 s: slow, not stalled. */
+	trickle(fd, &cli, 64 << 10, 200, 4000);
+	assert_int_equal(cli.nclose, 0);
+	/* A byte every 100 ms: closed. */
+	t0 = clock_now_ms();
+	trickle(fd, &cli, 1, 100, 10000);
+	assert_int_equal(cli.nclose, 1);
+	assert_int_equal(cli.last_close, -ETIMEDOUT);
+	assert_true(clock_now_ms() - t0 < 4000);
+	close(fd);
+	close(lfd);
+	netio_shutdown(cli.nio);
+	for (int i = 0; i < 1000 && uv_run(&loop, UV_RUN_NOWAIT); i++)
+		;
+	netio_free(cli.nio);
+}
+
 static void
 test_netio_parse_addr(void **state)
 {
@@ -309,6 +409,8 @@ main(void)
 	    cmocka_unit_test(test_netio_caps),
 	    cmocka_unit_test(test_netio_refused),
 	    cmocka_unit_test(test_netio_backpressure),
+	    cmocka_unit_test(test_netio_send_stall),
+	    cmocka_unit_test(test_netio_send_stall_trickle),
 	    cmocka_unit_test(test_netio_parse_addr),
 	};
 

@@ -323,6 +323,128 @@ test_proto_request_queue_limits(void **state)
 	bitfield_fini(&p.have_b);
 }
 
+/* Messages of type id in b's pending output; the output is then dropped. */
+static int
+take_msgs(struct proto *b, enum wire_id id)
+{
+	size_t len, pos = 0;
+	const uint8_t *o = proto_out(b, &len);
+	int n = 0;
+
+	while (pos + 4 <= len) {
+		uint32_t ml = be32_get(o + pos);
+
+		if (ml > 0 && pos + 4 < len && o[pos + 4] == id)
+			n++;
+		pos += 4 + (size_t)ml;
+	}
+	proto_out_consumed(b, len);
+	return n;
+}
+
+/* Feed one request of a's into b (bypassing a's own checks). */
+static int
+raw_request(struct pair *p, uint32_t index, uint32_t begin, uint32_t length)
+{
+	wire_put_req(&p->a.out, WIRE_REQUEST, index, begin, length);
+	return pump(&p->a, &p->b, p->now, NULL);
+}
+
+/*
+ * What a hostile leecher's requests get, with and without BEP 6: a reject
+ * (fast) or silence (plain) while choked outside the allowed-fast set and
+ * for a piece we lack; over 16 KiB a reject (fast) or the connection
+ * closed (plain, BEP 3); a range past the piece closes either way.
+ */
+static void
+test_proto_refused_requests(void **state)
+{
+	for (int fast = 0; fast <= 1; fast++) {
+		struct pair p;
+		uint32_t out_af, lack;
+
+		pair_up(&p, fast, fast, false);
+		out_af = not_allowed_fast(&p.b);
+		lack = out_af + 1;
+		assert_true(bitfield_clear(&p.have_b, lack));
+		take_msgs(&p.b, WIRE_REJECT);
+		/* Choked, not allowed fast. */
+		assert_int_equal(raw_request(&p, out_af, 0, WIRE_BLOCK), 0);
+		assert_int_equal(proto_nqueued(&p.b), 0);
+		assert_int_equal(take_msgs(&p.b, WIRE_REJECT), fast);
+		if (fast) {
+			/* Choked, allowed fast: served. */
+			assert_int_equal(raw_request(&p, p.b.af_out[0], 0,
+			    WIRE_BLOCK), 0);
+			assert_int_equal(proto_nqueued(&p.b), 1);
+			assert_true(proto_next_upload(&p.b,
+			    &(struct proto_req){0}));
+		}
+		proto_unchoke(&p.b, p.now);
+		take_msgs(&p.b, WIRE_UNCHOKE);
+		/* A piece we lack. */
+		assert_int_equal(raw_request(&p, lack, 0, WIRE_BLOCK), 0);
+		assert_int_equal(proto_nqueued(&p.b), 0);
+		assert_int_equal(take_msgs(&p.b, WIRE_REJECT), fast);
+		assert_int_equal(p.b.n_refused, 2);
+		/* 16 KiB + 1, inside the piece. */
+		assert_int_equal(raw_request(&p, out_af, 0, WIRE_BLOCK + 1),
+		    fast ? 0 : -EPROTO);
+		assert_int_equal(proto_nqueued(&p.b), 0);
+		if (fast) {
+			assert_int_equal(take_msgs(&p.b, WIRE_REJECT), 1);
+			/* Past the piece's end, past the last piece. */
+			assert_int_equal(raw_request(&p, out_af,
+			    65536 - WIRE_BLOCK / 2, WIRE_BLOCK), -EBADMSG);
+		} else {
+			assert_string_equal(p.b.why, "request over 16 KiB");
+		}
+		pair_down(&p);
+	}
+}
+
+/*
+ * Cancels scan the queue: a stream of them is paid from a budget that
+ * serving refills; past it they are ignored (the block is served, a valid
+ * answer under BEP 6), so they cannot keep the network thread busy.
+ */
+static void
+test_proto_cancel_budget(void **state)
+{
+	struct pair p;
+	struct buf *o;
+	uint32_t i;
+
+	pair_up(&p, true, true, false);
+	proto_unchoke(&p.b, p.now);
+	pump(&p.b, &p.a, p.now, NULL);
+	o = &p.a.out;
+	for (i = 0; i < PROTO_MAX_IN_REQS; i++)
+		wire_put_req(o, WIRE_REQUEST, i % (NP - 1),
+		    (i / (NP - 1)) * 100, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(proto_nqueued(&p.b), PROTO_MAX_IN_REQS);
+	take_msgs(&p.b, WIRE_REJECT);
+	/* Cancels for nothing queued, each scanning the full queue. */
+	for (i = 0; i < PROTO_MAX_IN_REQS + 10; i++)
+		wire_put_req(o, WIRE_CANCEL, NP - 1, 0, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(p.b.n_cancel_ignored, 10);
+	/* Spent: a cancel of a queued request is ignored too... */
+	wire_put_req(o, WIRE_CANCEL, 0, 0, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(proto_nqueued(&p.b), PROTO_MAX_IN_REQS);
+	assert_int_equal(take_msgs(&p.b, WIRE_REJECT), 0);
+	/* ...until a block taken for serving pays for the next scan. */
+	assert_true(proto_next_upload(&p.b, &(struct proto_req){0}));
+	wire_put_req(o, WIRE_CANCEL, 1, 0, 100);
+	assert_int_equal(pump(&p.a, &p.b, p.now, NULL), 0);
+	assert_int_equal(proto_nqueued(&p.b), PROTO_MAX_IN_REQS - 2);
+	assert_int_equal(take_msgs(&p.b, WIRE_REJECT), 1);
+	assert_int_equal(p.b.n_cancel_ignored, 11);
+	pair_down(&p);
+}
+
 /*
  * Bitfield, have all, have none: only the first one counts.  aria2 sends
  * its bitfield twice, so a repeat is ignored rather than fatal.
@@ -716,6 +838,8 @@ main(void)
 		cmocka_unit_test(test_proto_interest_choke_request_block),
 		cmocka_unit_test(test_proto_fast_choke_and_reject),
 		cmocka_unit_test(test_proto_request_queue_limits),
+		cmocka_unit_test(test_proto_refused_requests),
+		cmocka_unit_test(test_proto_cancel_budget),
 		cmocka_unit_test(test_proto_bitfield_only_first),
 		cmocka_unit_test(test_proto_unnegotiated_messages),
 		cmocka_unit_test(test_proto_unrequested_blocks),
