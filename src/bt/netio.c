@@ -11,10 +11,10 @@
  * A peer that stops reading its socket must not hold our memory (its send
  * queue, up to max_sendq) for ever: the once-a-second tick closes a
  * connection whose pending write has moved less than NETIO_STALL_MIN_BYTES
- * (one block) in send_stall_ms.  Progress is a finished write or that much
- * gone from libuv's write queue (partial writes), so a slow reader is not
- * taken for a dead one, but one that takes a byte now and then to keep
- * its connection (and our queue) is.
+ * (one block) in send_stall_ms.  Progress is what the peer's TCP
+ * acknowledged (see acked()), so a slow reader is not taken for a dead one,
+ * but one that takes a byte now and then to keep its connection (and our
+ * queue) is.
  *
  * Connections are freed only in their close callback, so a pointer stays
  * valid for the rest of the loop iteration in which netio_close() was called.
