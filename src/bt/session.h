@@ -88,8 +88,23 @@ void	session_free(struct session *);
 void	session_get_stats(struct session *, struct session_stats *out);
 bool	session_piece_verified(struct session *, uint32_t piece);
 bool	session_range_verified(struct session *, uint64_t off, uint64_t len);
-/* Verified data lives here (storage_read/storage_map): borrowed. */
+/*
+ * Verified data lives here (storage_read/storage_map): borrowed.  Read it
+ * directly only when no piece can leave the store (no cache cap); else
+ * through session_read_verified().
+ */
 struct storage *session_storage(struct session *);
+/*
+ * Copy [off, off + len) out of the store into buf, only if every piece of
+ * it is verified and stays so during the copy.  With a cache cap a piece
+ * may be evicted (its hole punched, reading as zeros) and downloaded
+ * again at any time, also between a check and a pread: this one sees
+ * both.  Returns 0, -EAGAIN (some piece is not verified, or changed
+ * during the copy: park the read), -ERANGE, or the store's -errno.  Any
+ * thread, no lock held across the pread.
+ */
+int	session_read_verified(struct session *, uint64_t off, size_t len,
+	    void *buf);
 
 /* A parked read; the caller owns the memory until done() has run. */
 struct session_read {

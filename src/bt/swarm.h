@@ -24,6 +24,7 @@
 #include "base/tokenbucket.h"
 #include "bt/choker.h"
 #include "bt/picker.h"
+#include "bt/pieceseq.h"
 #include "bt/proto.h"
 #include "bt/session.h"
 
@@ -142,7 +143,7 @@ struct session {
 	struct cmd		*qhead, *qtail;
 
 	/* Published for any thread. */
-	_Atomic uint8_t		*vbits;		/* verified, BEP 3 order */
+	struct pieceseq		 vseq;		/* verified: readers' view */
 	_Atomic uint32_t	 nverified;
 	_Atomic uint64_t	 have_bytes_pub;
 	pthread_mutex_t		 slock;		/* guards stats */
