@@ -424,9 +424,8 @@ on_wake(uv_async_t *a)
 			session_read_park(s, c->rd);
 			break;
 		case CMD_CANCEL:
-			/* Pointer identity only: a read already done may be
-			 * gone. */
-			session_read_cancelled(s, c->rd, c->status);
+			/* By id: a read already done may be gone. */
+			session_read_cancelled(s, c->read_id, c->status);
 			break;
 		case CMD_WINDOW:
 		case CMD_WINDOW_CLOSE:

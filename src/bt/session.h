@@ -113,6 +113,9 @@ struct session_read {
 	uint64_t	 deadline_ms;	/* clock_now_ms() based; 0: none */
 	void		(*done)(struct session_read *, int status);
 	void		*user;
+	uint64_t	 id;		/* set when session_read_start() parks
+					 * it, unique in the session: what a
+					 * cancel names */
 	/* private to session: */
 	struct session_read *next;
 	uint32_t	 first, last;	/* pieces */
@@ -125,9 +128,14 @@ struct session_read {
  * when parked (done will be called once), or -errno.
  */
 int	session_read_start(struct session *, struct session_read *);
-/* Ask for done(status) now (a FUSE interrupt: -EINTR); no-op if done. */
-void	session_read_cancel(struct session *, struct session_read *,
-	    int status);
+/*
+ * Ask for done(status) now (a FUSE interrupt: -EINTR) of the read whose
+ * id is given (rd->id, read while the read was known to be parked).  The
+ * session matches the id, never a pointer: a cancel that arrives after
+ * its read ended is a no-op, even when the read's memory holds another
+ * parked read by then.
+ */
+void	session_read_cancel(struct session *, uint64_t id, int status);
 
 /*
  * Readers' windows: reader is any id unique per open file.  The session

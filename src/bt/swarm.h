@@ -104,7 +104,8 @@ enum cmd_type {
 /* A call from another thread, queued for the loop. */
 struct cmd {
 	enum cmd_type		 type;
-	struct session_read	*rd;
+	struct session_read	*rd;		/* CMD_READ */
+	uint64_t		 read_id;	/* CMD_CANCEL */
 	int			 status;
 	uint64_t		 reader, off, len;
 	struct cmd		*next;
@@ -186,6 +187,7 @@ struct session {
 	uint32_t		 hash_fails, banned;
 	uint64_t		 have_bytes, total_bytes;	/* no pads */
 	struct session_read	*reads;		/* parked */
+	_Atomic uint64_t	 next_read_id;	/* any thread */
 	struct window		*windows;
 	uint32_t		 pending_works;	/* uv_queue_work in flight */
 	bool			 stopping;
@@ -254,8 +256,7 @@ enum picker_prio session_base_prio(struct session *, uint32_t piece);
 /* Set the picker's priority of the missing pieces in [first, last]. */
 void	session_reprio(struct session *, uint32_t first, uint32_t last);
 void	session_read_park(struct session *, struct session_read *);
-void	session_read_cancelled(struct session *, struct session_read *,
-	    int status);
+void	session_read_cancelled(struct session *, uint64_t id, int status);
 void	session_reads_on_piece(struct session *, uint32_t piece);
 void	session_reads_deadlines(struct session *, uint64_t now);
 void	session_reads_shutdown(struct session *);

@@ -658,7 +658,11 @@ pending_done(struct session_read *rd, int status)
 	}
 }
 
-/* FUSE worker, holding the request's lock. */
+/*
+ * FUSE worker, holding the request's lock.  The cancel names the read by
+ * its id: it may reach the session after the read ended and p was freed
+ * and allocated again for another read, which it must not touch.
+ */
 static void
 pending_interrupt(fuse_req_t req, void *arg)
 {
@@ -667,7 +671,7 @@ pending_interrupt(fuse_req_t req, void *arg)
 	(void)req;
 	pthread_mutex_lock(&p->lock);
 	if (p->started && !p->finished)
-		session_read_cancel(p->c->cfg.session, &p->rd, -EINTR);
+		session_read_cancel(p->c->cfg.session, p->rd.id, -EINTR);
 	else if (!p->started)
 		p->intr = true;
 	pthread_mutex_unlock(&p->lock);

@@ -3,7 +3,9 @@
  * with part of the data on disk is rechecked at start, verified ranges
  * read at once, other reads park and end exactly once with -EINTR
  * (cancel), -ETIMEDOUT (deadline) or -ESHUTDOWN (stop), never on the
- * calling thread; a restart trusts the resume record at once.  Listens on
+ * calling thread; a late cancel (by id) never touches a read that reuses
+ * the memory of the one it named; a restart trusts the resume record at
+ * once.  Listens on
  * 127.0.8.250 (this suite's loopback range), dials nobody.
  */
 #include <errno.h>
@@ -162,7 +164,8 @@ test_reads(void **state)
 	struct fixture *fx = *state;
 	struct session *s;
 	struct session_stats st;
-	struct rd a, b, c, d;
+	struct rd a, b, c, d, e;
+	uint64_t id;
 	uint8_t buf[100];
 	int i;
 
@@ -192,12 +195,36 @@ test_reads(void **state)
 	/* Parked, then cancelled: -EINTR once, not on this thread. */
 	rd_init(&b, 6 * PLEN, 10, 0);
 	assert_int_equal(session_read_start(s, &b.r), 0);
+	id = b.r.id;
 	session_reader_window(s, 1, 5 * PLEN, 3 * PLEN);
-	session_read_cancel(s, &b.r, -EINTR);
+	session_read_cancel(s, id, -EINTR);
 	assert_int_equal(rd_wait(&b), 1);
 	assert_int_equal(b.status, -EINTR);
 	assert_false(pthread_equal(b.thread, pthread_self()));
-	session_read_cancel(s, &b.r, -EINTR);	/* done: a no-op */
+	session_read_cancel(s, id, -EINTR);	/* done: a no-op */
+
+	/*
+	 * A late cancel: its read ended and its memory now holds another
+	 * parked read (a FUSE interrupt racing the read's completion, the
+	 * pending freed and allocated again).  It must not touch the new
+	 * read.  Commands run in order: once e's cancel has ended e, the
+	 * late one has been handled.
+	 */
+	rd_init(&b, 6 * PLEN, 10, 0);
+	assert_int_equal(session_read_start(s, &b.r), 0);
+	assert_true(b.r.id != id);
+	session_read_cancel(s, id, -EINTR);
+	rd_init(&e, 7 * PLEN, 10, 0);
+	assert_int_equal(session_read_start(s, &e.r), 0);
+	session_read_cancel(s, e.r.id, -ECANCELED);
+	assert_int_equal(rd_wait(&e), 1);
+	assert_int_equal(e.status, -ECANCELED);
+	pthread_mutex_lock(&b.lock);
+	assert_int_equal(b.calls, 0);
+	pthread_mutex_unlock(&b.lock);
+	session_read_cancel(s, b.r.id, -EINTR);
+	assert_int_equal(rd_wait(&b), 1);
+	assert_int_equal(b.status, -EINTR);
 	session_reader_close(s, 1);
 
 	/* A deadline. */
