@@ -9,12 +9,18 @@ must stay under the cap plus a bound of in-flight pieces (the readahead
 window is kept out of eviction).  Then the mount is remounted on the same
 cache dir (evicted pieces are not trusted by the resume record) and read
 again, which re-fetches the evicted pieces: the sha256 matches again.
+On that mount, four threads then read random ranges with O_DIRECT (past
+the page cache: every read reaches the daemon) for RANDOM_S seconds, so
+that pieces are evicted and fetched again while other reads copy them:
+every byte read must be the file's (a hole's zeros never pass as data).
 
 Environment: VTFS_BIN.  Needs root (or FUSE), mktorrent, fusermount3,
 python3-libtorrent; fails loudly when one is missing.
 """
 import hashlib
+import mmap
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -32,6 +38,8 @@ CAP = 4 << 20
 # Over the cap: the readahead window (pieces kept while read) and one
 # tick's worth of arrivals before eviction catches up.
 SLACK = 12 << 20
+RANDOM_S = 10
+RANDOM_SIZES = (4096, 65536, 200704, 1 << 20)
 IP_VTFS = "127.0.14.2"
 IP_SEED = "127.0.14.3"
 
@@ -82,6 +90,43 @@ def read_sampling(path, cache):
         t.join()
     peak[0] = max(peak[0], disk_usage(cache))
     return h.hexdigest(), peak[0]
+
+
+def random_reads(path, want, secs, nthreads=4):
+    """Threads read random ranges of path with O_DIRECT for secs seconds
+    and compare them with want (the file's bytes).  Returns (reads, bad
+    offsets, errors)."""
+    deadline = time.monotonic() + secs
+    counts = [0] * nthreads
+    bad, errors = [], []
+
+    def worker(i):
+        rng = random.Random(1000 + i)
+        buf = mmap.mmap(-1, max(RANDOM_SIZES))
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+        try:
+            while time.monotonic() < deadline:
+                size = rng.choice(RANDOM_SIZES)
+                off = rng.randrange(0, SIZE - size + 1, 4096)
+                n = os.preadv(fd, [memoryview(buf)[:size]], off)
+                if n != size or buf[:size] != want[off:off + size]:
+                    bad.append(off)
+                counts[i] += 1
+        except OSError as e:
+            errors.append(str(e))
+        finally:
+            os.close(fd)
+            buf.close()
+    ts = [threading.Thread(target=worker, args=(i,), daemon=True)
+          for i in range(nthreads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        # A parked read ends by the daemon's read deadline at worst.
+        t.join(secs + 120)
+        if t.is_alive():
+            errors.append("a reader hung")
+    return sum(counts), bad, errors
 
 
 def mount(procs, torrent, mnt, cache, port):
@@ -148,6 +193,14 @@ def main():
         check("re-read after remount (re-fetched) sha256", got == want)
         check("re-read: cache under cap + slack", peak <= CAP + SLACK,
               "peak %d" % peak)
+        with open(data, "rb") as f:
+            whole = f.read()
+        n, bad, errors = random_reads(os.path.join(mnt, "big.bin"), whole,
+                                      RANDOM_S)
+        check("%d random O_DIRECT reads by 4 threads while the cache "
+              "evicts and re-fetches: every byte right" % n,
+              n > 0 and not bad and not errors,
+              "bad at %s, errors %s" % (bad[:5], errors[:3]))
         unmount(mnt)
     finally:
         procs.cleanup()
