@@ -13,14 +13,22 @@ On that mount, four threads then read random ranges with O_DIRECT (past
 the page cache: every read reaches the daemon) for RANDOM_S seconds, so
 that pieces are evicted and fetched again while other reads copy them:
 every byte read must be the file's (a hole's zeros never pass as data).
+Then INTR_READERS processes read random ranges the same way while the
+test sends them SIGINT every 20 ms for INTR_S seconds: FUSE interrupts
+cancel parked reads while pieces arrive and complete other ones (a late
+cancel must touch no other read); every read ends in EINTR or the right
+bytes, no reader hangs, and the daemon serves on.
 
 Environment: VTFS_BIN.  Needs root (or FUSE), mktorrent, fusermount3,
 python3-libtorrent; fails loudly when one is missing.
 """
 import hashlib
+import json
 import mmap
 import os
 import random
+import select
+import signal
 import shutil
 import subprocess
 import sys
@@ -40,6 +48,51 @@ CAP = 4 << 20
 SLACK = 12 << 20
 RANDOM_S = 10
 RANDOM_SIZES = (4096, 65536, 200704, 1 << 20)
+INTR_S = 10
+INTR_READERS = 6
+# One reader under SIGINT: random O_DIRECT reads of argv[1] checked
+# against argv[2] until SIGUSR1 (argv[3] seconds at most); a SIGINT during
+# a read ends that read (the handler raises), any other is ignored.
+# Prints "go" once its handlers are in place, its counts at the end.
+INTR_READER = r"""
+import json, mmap, os, random, signal, sys, time
+path, src, secs, seed = sys.argv[1], sys.argv[2], float(sys.argv[3]), \
+    int(sys.argv[4])
+class Intr(Exception):
+    pass
+reading, stop = [False], [False]
+def on_int(sig, frame):
+    if reading[0]:
+        reading[0] = False
+        raise Intr()
+def on_usr1(sig, frame):
+    stop[0] = True
+signal.signal(signal.SIGINT, on_int)
+signal.signal(signal.SIGUSR1, on_usr1)
+rng = random.Random(seed)
+buf = mmap.mmap(-1, 1 << 20)
+fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+sfd = os.open(src, os.O_RDONLY)
+total = os.fstat(sfd).st_size
+ok = intr = bad = 0
+end = time.monotonic() + secs
+print("go", flush=True)
+while not stop[0] and time.monotonic() < end:
+    size = rng.choice((4096, 65536, 1 << 20))
+    off = rng.randrange(0, total - size + 1, 4096)
+    try:
+        reading[0] = True
+        n = os.preadv(fd, [memoryview(buf)[:size]], off)
+        reading[0] = False
+    except Intr:
+        intr += 1
+        continue
+    if n == size and buf[:size] == os.pread(sfd, size, off):
+        ok += 1
+    else:
+        bad += 1
+print(json.dumps({"ok": ok, "intr": intr, "bad": bad}), flush=True)
+"""
 IP_VTFS = "127.0.14.2"
 IP_SEED = "127.0.14.3"
 
@@ -129,6 +182,55 @@ def random_reads(path, want, secs, nthreads=4):
     return sum(counts), bad, errors
 
 
+def interrupted_reads(procs, path, src, secs):
+    """INTR_READERS reader processes under a SIGINT every 20 ms for secs
+    seconds.  Returns (ok, interrupted, bad, errors)."""
+    rs = [procs.spawn(["/usr/bin/python3", "-c", INTR_READER, path, src,
+                       str(secs + 60), str(2000 + i)],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                      text=True)
+          for i in range(INTR_READERS)]
+    rng = random.Random(7)
+    errors = []
+    # No SIGINT before a reader's handler is in place.
+    deadline = time.monotonic() + 60
+    for r in rs:
+        ready = select.select([r.stdout], [], [],
+                              max(0, deadline - time.monotonic()))[0]
+        if not ready or r.stdout.readline().strip() != "go":
+            errors.append("a reader did not start")
+    if errors:
+        for r in rs:
+            procs.kill(r)
+        return 0, 0, 0, errors
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        r = rng.choice(rs)
+        if r.poll() is None:
+            r.send_signal(signal.SIGINT)
+        time.sleep(0.02)
+    # The signals are over: only now may the readers stop (a SIGINT sent
+    # to a reader that was already leaving would kill it).
+    for r in rs:
+        if r.poll() is None:
+            r.send_signal(signal.SIGUSR1)
+    tot = {"ok": 0, "intr": 0, "bad": 0}
+    for r in rs:
+        try:
+            out, err = r.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            procs.kill(r)
+            errors.append("a reader hung")
+            continue
+        if r.returncode != 0:
+            errors.append("reader exit %d: %s" % (r.returncode,
+                                                  err.strip()[-300:]))
+            continue
+        for k, v in json.loads(out.strip().splitlines()[-1]).items():
+            tot[k] += v
+    return tot["ok"], tot["intr"], tot["bad"], errors
+
+
 def mount(procs, torrent, mnt, cache, port):
     os.makedirs(mnt, exist_ok=True)
     r = subprocess.run([VTFS, torrent, mnt, "--cache-dir", cache,
@@ -201,6 +303,16 @@ def main():
               "evicts and re-fetches: every byte right" % n,
               n > 0 and not bad and not errors,
               "bad at %s, errors %s" % (bad[:5], errors[:3]))
+        ok, intr, nbad, errors = interrupted_reads(
+            procs, os.path.join(mnt, "big.bin"), data, INTR_S)
+        check("%d readers under SIGINT every 20 ms: %d reads right, %d "
+              "interrupted, none wrong, none hung" % (INTR_READERS, ok,
+                                                      intr),
+              ok > 0 and intr > 0 and nbad == 0 and not errors,
+              "bad %d, errors %s" % (nbad, errors[:3]))
+        st = fskit.vtfs_status(mnt)
+        check("the daemon serves on after the interrupts",
+              st.get("pid", 0) > 0)
         unmount(mnt)
     finally:
         procs.cleanup()
