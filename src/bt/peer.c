@@ -229,6 +229,7 @@ struct upload {
 	uv_work_t	 work;
 	struct session	*s;
 	uint32_t	 id, gen;
+	uint32_t	 seq;		/* the piece's pieceseq count */
 	struct proto_req req;
 	int		 rc;
 	uint8_t		 data[WIRE_BLOCK];
@@ -249,7 +250,9 @@ static void peer_serve(struct peer *, uint64_t now);
 /*
  * A piece we may upload: verified, and not being evicted from a capped
  * cache (an evicted piece is a hole: its "data" would be zeros).  Checked
- * when a request is taken and again when its block has been read.
+ * when a request is taken and again when its block has been read, then
+ * with the piece's pieceseq count unchanged: a piece evicted and fetched
+ * again while the pool thread read it may have given the hole's zeros.
  */
 static bool
 piece_servable(const struct session *s, uint32_t piece)
@@ -272,6 +275,7 @@ upload_done(uv_work_t *w, int status)
 		pr->uploads--;
 		if (status == 0 && u->rc == 0 && pr->conn && !s->stopping &&
 		    piece_servable(s, u->req.index) &&
+		    pieceseq_get(&s->vseq, u->req.index) == u->seq &&
 		    proto_send_block(&pr->p, u->req.index, u->req.begin,
 		    u->data, u->req.length, now) == 0) {
 			s->uploaded += u->req.length;
@@ -318,6 +322,7 @@ peer_serve(struct peer *pr, uint64_t now)
 		u->id = pr->id;
 		u->gen = pr->gen;
 		u->req = req;
+		u->seq = pieceseq_get(&s->vseq, req.index);
 		u->work.data = u;
 		if (uv_queue_work(&s->loop, &u->work, upload_work,
 		    upload_done) != 0) {

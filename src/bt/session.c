@@ -10,10 +10,12 @@
  * marked "network thread" in swarm.h from then on.  Other threads reach it
  * by appending a struct cmd to a mutex-protected list and waking the loop
  * with uv_async_send() (wake-ups coalesce: the handler drains the whole
- * list).  Readers see the verified pieces in vbits (atomic bytes, set with
- * release order after the piece is on disk) and the statistics in a copy
- * guarded by slock; neither lock is ever held across a syscall.  Parked
- * reads complete through uv_queue_work(): done() runs on libuv's pool.
+ * list).  Readers see the verified pieces in vseq (pieceseq.h: a counter
+ * per piece, made odd with release order after the piece is on disk, even
+ * again before a capped cache punches its hole) and the statistics in a
+ * copy guarded by slock; neither lock is ever held across a syscall.
+ * Parked reads complete through uv_queue_work(): done() runs on libuv's
+ * pool.
  */
 #include "bt/session.h"
 
@@ -135,8 +137,7 @@ mark_have(struct session *s, uint32_t piece)
 	s->have_bytes += session_piece_payload(s->meta, piece);
 	atomic_store_explicit(&s->have_bytes_pub, s->have_bytes,
 	    memory_order_relaxed);
-	atomic_fetch_or_explicit(&s->vbits[piece >> 3],
-	    (uint8_t)(0x80u >> (piece & 7)), memory_order_release);
+	pieceseq_set(&s->vseq, piece);
 	atomic_fetch_add_explicit(&s->nverified, 1, memory_order_release);
 	s->resume_dirty = true;
 	session_cache_check_full(s);
@@ -257,10 +258,7 @@ session_get_stats(struct session *s, struct session_stats *out)
 bool
 session_piece_verified(struct session *s, uint32_t piece)
 {
-	if (piece >= s->meta->npieces)
-		return false;
-	return atomic_load_explicit(&s->vbits[piece >> 3],
-	    memory_order_acquire) & (0x80u >> (piece & 7));
+	return pieceseq_test(&s->vseq, piece);
 }
 
 bool
@@ -278,6 +276,35 @@ session_range_verified(struct session *s, uint64_t off, uint64_t len)
 		if (!session_piece_verified(s, i))
 			return false;
 	return true;
+}
+
+struct store_copy {
+	struct storage	*st;
+	uint64_t	 off;
+	size_t		 len;
+	void		*buf;
+};
+
+static int
+store_copy(void *arg)
+{
+	struct store_copy *c = arg;
+
+	return storage_read(c->st, c->off, c->len, c->buf);
+}
+
+int
+session_read_verified(struct session *s, uint64_t off, size_t len,
+    void *buf)
+{
+	struct store_copy c = { s->st, off, len, buf };
+
+	if (len == 0)
+		return 0;
+	if (off >= s->meta->total || len > s->meta->total - off)
+		return -ERANGE;
+	return pieceseq_copy(&s->vseq, (uint32_t)(off / s->meta->piece_len),
+	    (uint32_t)((off + len - 1) / s->meta->piece_len), store_copy, &c);
 }
 
 struct storage *
@@ -397,9 +424,8 @@ on_wake(uv_async_t *a)
 			session_read_park(s, c->rd);
 			break;
 		case CMD_CANCEL:
-			/* Pointer identity only: a read already done may be
-			 * gone. */
-			session_read_cancelled(s, c->rd, c->status);
+			/* By id: a read already done may be gone. */
+			session_read_cancelled(s, c->read_id, c->status);
 			break;
 		case CMD_WINDOW:
 		case CMD_WINDOW_CLOSE:
@@ -653,10 +679,11 @@ setup(struct session *s)
 		return rc;
 	if ((rc = bitfield_init(&s->have, n)) < 0)
 		return rc;
-	s->vbits = calloc(bitfield_bytes(n), 1);
+	if ((rc = pieceseq_init(&s->vseq, n)) < 0)
+		return rc;
 	s->asm_ = calloc(n, sizeof(*s->asm_));
 	s->pk = picker_new(n, m->piece_len, m->total);
-	if (!s->vbits || !s->asm_ || !s->pk)
+	if (!s->asm_ || !s->pk)
 		return -ENOMEM;
 	/* Leechers of one seeder must not all start on the same pieces:
 	 * the peer id's random tail seeds the tie-breaking. */
@@ -808,7 +835,7 @@ session_free(struct session *s)
 	picker_free(s->pk);
 	session_cache_free(s);
 	bitfield_fini(&s->have);
-	free(s->vbits);
+	pieceseq_fini(&s->vseq);
 	if (s->st)
 		storage_close(s->st);
 	free(s->init_peers);

@@ -88,8 +88,23 @@ void	session_free(struct session *);
 void	session_get_stats(struct session *, struct session_stats *out);
 bool	session_piece_verified(struct session *, uint32_t piece);
 bool	session_range_verified(struct session *, uint64_t off, uint64_t len);
-/* Verified data lives here (storage_read/storage_map): borrowed. */
+/*
+ * Verified data lives here (storage_read/storage_map): borrowed.  Read it
+ * directly only when no piece can leave the store (no cache cap); else
+ * through session_read_verified().
+ */
 struct storage *session_storage(struct session *);
+/*
+ * Copy [off, off + len) out of the store into buf, only if every piece of
+ * it is verified and stays so during the copy.  With a cache cap a piece
+ * may be evicted (its hole punched, reading as zeros) and downloaded
+ * again at any time, also between a check and a pread: this one sees
+ * both.  Returns 0, -EAGAIN (some piece is not verified, or changed
+ * during the copy: park the read), -ERANGE, or the store's -errno.  Any
+ * thread, no lock held across the pread.
+ */
+int	session_read_verified(struct session *, uint64_t off, size_t len,
+	    void *buf);
 
 /* A parked read; the caller owns the memory until done() has run. */
 struct session_read {
@@ -98,6 +113,9 @@ struct session_read {
 	uint64_t	 deadline_ms;	/* clock_now_ms() based; 0: none */
 	void		(*done)(struct session_read *, int status);
 	void		*user;
+	uint64_t	 id;		/* set when session_read_start() parks
+					 * it, unique in the session: what a
+					 * cancel names */
 	/* private to session: */
 	struct session_read *next;
 	uint32_t	 first, last;	/* pieces */
@@ -110,9 +128,14 @@ struct session_read {
  * when parked (done will be called once), or -errno.
  */
 int	session_read_start(struct session *, struct session_read *);
-/* Ask for done(status) now (a FUSE interrupt: -EINTR); no-op if done. */
-void	session_read_cancel(struct session *, struct session_read *,
-	    int status);
+/*
+ * Ask for done(status) now (a FUSE interrupt: -EINTR) of the read whose
+ * id is given (rd->id, read while the read was known to be parked).  The
+ * session matches the id, never a pointer: a cancel that arrives after
+ * its read ended is a no-op, even when the read's memory holds another
+ * parked read by then.
+ */
+void	session_read_cancel(struct session *, uint64_t id, int status);
 
 /*
  * Readers' windows: reader is any id unique per open file.  The session

@@ -5,9 +5,10 @@
  * lock).  Once a tick, on the network thread, when the verified payload
  * exceeds the cap, the least recently used pieces outside every reader's
  * window, parked read and file head/tail (evict.h) are evicted:
- *   1. cleared from the readers' view (vbits, nverified), so FUSE stops
- *      serving them (a read that copied them just before re-checks the
- *      range after its pread and parks again, see fs/ops.c);
+ *   1. cleared from the readers' view (vseq, nverified), so FUSE stops
+ *      serving them (a read copying them at that moment sees their
+ *      counter move, even if the piece is verified again by the time
+ *      it looks, and parks again: session_read_verified());
  *   2. their hole is punched on libuv's pool (storage_discard());
  *   3. then, back on the network thread, they become missing: cleared
  *      from the have bitfield and the picker, with their base priority.
@@ -156,14 +157,12 @@ evict_one(struct session *s, uint32_t p)
 	d->piece = p;
 	d->work.data = d;
 	/* Readers first: nobody serves it from now on. */
-	atomic_fetch_and_explicit(&s->vbits[p >> 3],
-	    (uint8_t)~(0x80u >> (p & 7)), memory_order_acq_rel);
+	pieceseq_clear(&s->vseq, p);
 	atomic_fetch_sub_explicit(&s->nverified, 1, memory_order_release);
 	if (uv_queue_work(&s->loop, &d->work, discard_run,
 	    discard_after) < 0) {
 		/* Not evicted after all: readers may use it again. */
-		atomic_fetch_or_explicit(&s->vbits[p >> 3],
-		    (uint8_t)(0x80u >> (p & 7)), memory_order_release);
+		pieceseq_set(&s->vseq, p);
 		atomic_fetch_add_explicit(&s->nverified, 1,
 		    memory_order_release);
 		free(d);

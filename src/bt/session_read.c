@@ -103,15 +103,6 @@ read_unlink(struct session *s, struct session_read *rd)
 	}
 }
 
-static bool
-read_parked(struct session *s, const struct session_read *rd)
-{
-	for (struct session_read *r = s->reads; r; r = r->next)
-		if (r == rd)
-			return true;
-	return false;
-}
-
 static void
 read_end(struct session *s, struct session_read *rd, int status)
 {
@@ -216,12 +207,18 @@ session_window_set(struct session *s, uint64_t reader, uint64_t off, uint64_t le
 }
 
 void
-session_read_cancelled(struct session *s, struct session_read *rd,
-    int status)
+session_read_cancelled(struct session *s, uint64_t id, int status)
 {
-	/* Pointer identity only: a read already done may be gone. */
-	if (read_parked(s, rd))
-		read_end(s, rd, status);
+	/*
+	 * By id, never by pointer: the read may have ended before this
+	 * cancel came, its memory freed and reused by a new parked read.
+	 */
+	for (struct session_read *r = s->reads; r; r = r->next) {
+		if (r->id == id) {
+			read_end(s, r, status);
+			return;
+		}
+	}
 }
 
 void
@@ -258,6 +255,9 @@ session_read_start(struct session *s, struct session_read *rd)
 	rd->missing = 0;
 	rd->state = 0;
 	rd->next = NULL;
+	/* Before the post: from then on rd may end (and be freed) any time. */
+	rd->id = atomic_fetch_add_explicit(&s->next_read_id, 1,
+	    memory_order_relaxed) + 1;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -ENOMEM;
 	c->type = CMD_READ;
@@ -267,14 +267,14 @@ session_read_start(struct session *s, struct session_read *rd)
 }
 
 void
-session_read_cancel(struct session *s, struct session_read *rd, int status)
+session_read_cancel(struct session *s, uint64_t id, int status)
 {
 	struct cmd *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return;	/* the deadline still ends it */
 	c->type = CMD_CANCEL;
-	c->rd = rd;
+	c->read_id = id;
 	c->status = status;
 	session_post(s, c);
 }

@@ -24,6 +24,7 @@
 #include "base/tokenbucket.h"
 #include "bt/choker.h"
 #include "bt/picker.h"
+#include "bt/pieceseq.h"
 #include "bt/proto.h"
 #include "bt/session.h"
 
@@ -103,7 +104,8 @@ enum cmd_type {
 /* A call from another thread, queued for the loop. */
 struct cmd {
 	enum cmd_type		 type;
-	struct session_read	*rd;
+	struct session_read	*rd;		/* CMD_READ */
+	uint64_t		 read_id;	/* CMD_CANCEL */
 	int			 status;
 	uint64_t		 reader, off, len;
 	struct cmd		*next;
@@ -142,7 +144,7 @@ struct session {
 	struct cmd		*qhead, *qtail;
 
 	/* Published for any thread. */
-	_Atomic uint8_t		*vbits;		/* verified, BEP 3 order */
+	struct pieceseq		 vseq;		/* verified: readers' view */
 	_Atomic uint32_t	 nverified;
 	_Atomic uint64_t	 have_bytes_pub;
 	pthread_mutex_t		 slock;		/* guards stats */
@@ -185,6 +187,7 @@ struct session {
 	uint32_t		 hash_fails, banned;
 	uint64_t		 have_bytes, total_bytes;	/* no pads */
 	struct session_read	*reads;		/* parked */
+	_Atomic uint64_t	 next_read_id;	/* any thread */
 	struct window		*windows;
 	uint32_t		 pending_works;	/* uv_queue_work in flight */
 	bool			 stopping;
@@ -253,8 +256,7 @@ enum picker_prio session_base_prio(struct session *, uint32_t piece);
 /* Set the picker's priority of the missing pieces in [first, last]. */
 void	session_reprio(struct session *, uint32_t first, uint32_t last);
 void	session_read_park(struct session *, struct session_read *);
-void	session_read_cancelled(struct session *, struct session_read *,
-	    int status);
+void	session_read_cancelled(struct session *, uint64_t id, int status);
 void	session_reads_on_piece(struct session *, uint32_t piece);
 void	session_reads_deadlines(struct session *, uint64_t now);
 void	session_reads_shutdown(struct session *);

@@ -4,10 +4,11 @@
  * A read of verified bytes is answered at once from the store: one
  * fuse_reply_data() of the store's fd spans (spliced to /dev/fuse when the
  * kernel allows it), or a pread into a buffer when a cache cap means a
- * piece could be evicted under us (the range is checked again after the
- * copy).  A read of missing bytes is parked on the session
- * (session_read_start) and answered by its done() callback on a session
- * callback thread; a FUSE interrupt cancels it with -EINTR.
+ * piece could be evicted under us (session_read_verified(): the pieces'
+ * state counters are compared before and after the copy).  A read of
+ * missing bytes is parked on the session (session_read_start) and
+ * answered by its done() callback on a session callback thread; a FUSE
+ * interrupt cancels it with -EINTR.
  *
  * Interrupt locking: libfuse calls the interrupt callback holding the
  * request's lock.  pending_done() first clears the callback with
@@ -533,7 +534,11 @@ op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* Copy [toff, toff + len) into a buffer and reply; -errno if not. */
+/*
+ * Copy [toff, toff + len) into a buffer and reply; -EAGAIN when a piece
+ * is not verified or was evicted during the copy (the bytes may be a
+ * hole's zeros, even if the piece is verified again by now), -errno.
+ */
 static int
 reply_copy(struct fs_ctx *c, fuse_req_t req, uint64_t toff, size_t len)
 {
@@ -542,10 +547,7 @@ reply_copy(struct fs_ctx *c, fuse_req_t req, uint64_t toff, size_t len)
 
 	if (!buf)
 		return -ENOMEM;
-	rc = storage_read(session_storage(c->cfg.session), toff, len, buf);
-	/* Evicted while we copied: the bytes may be a hole's zeros. */
-	if (rc == 0 && !session_range_verified(c->cfg.session, toff, len))
-		rc = -EAGAIN;
+	rc = session_read_verified(c->cfg.session, toff, len, buf);
 	if (rc == 0) {
 		/* Recently used: the capped cache evicts it last. */
 		session_touch(c->cfg.session, toff, len);
@@ -656,7 +658,11 @@ pending_done(struct session_read *rd, int status)
 	}
 }
 
-/* FUSE worker, holding the request's lock. */
+/*
+ * FUSE worker, holding the request's lock.  The cancel names the read by
+ * its id: it may reach the session after the read ended and p was freed
+ * and allocated again for another read, which it must not touch.
+ */
 static void
 pending_interrupt(fuse_req_t req, void *arg)
 {
@@ -665,7 +671,7 @@ pending_interrupt(fuse_req_t req, void *arg)
 	(void)req;
 	pthread_mutex_lock(&p->lock);
 	if (p->started && !p->finished)
-		session_read_cancel(p->c->cfg.session, &p->rd, -EINTR);
+		session_read_cancel(p->c->cfg.session, p->rd.id, -EINTR);
 	else if (!p->started)
 		p->intr = true;
 	pthread_mutex_unlock(&p->lock);

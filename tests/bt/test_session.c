@@ -3,7 +3,10 @@
  * with part of the data on disk is rechecked at start, verified ranges
  * read at once, other reads park and end exactly once with -EINTR
  * (cancel), -ETIMEDOUT (deadline) or -ESHUTDOWN (stop), never on the
- * calling thread; a restart trusts the resume record at once.  Listens on
+ * calling thread; a late cancel (by id) never touches a read that reuses
+ * the memory of the one it named; session_read_verified() refuses a copy
+ * during which a piece was evicted and verified again; a restart trusts
+ * the resume record at once.  Listens on
  * 127.0.8.250 (this suite's loopback range), dials nobody.
  */
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include "base/clock.h"
 #include "bt/session.h"
 #include "bt/storage.h"
+#include "bt/swarm.h"
 #include "testmeta.h"
 
 #define PLEN	16384u
@@ -75,6 +79,84 @@ rd_wait(struct rd *x)
 		usleep(10000);
 	}
 	return 0;
+}
+
+/*
+ * storage_read() is wrapped (-Wl,--wrap in tests/CMakeLists.txt).  Armed
+ * with a piece, it plays a capped cache's eviction of that piece and its
+ * new download around the pread of session_read_verified(), as the
+ * network thread would (its loop has nothing to do here: no peers, no
+ * cap, the recheck over): the counter made even, the piece's bytes read
+ * as a hole's zeros, the counter odd again.  It reaches into swarm.h for
+ * that, the one thing a test of this window cannot get from session.h.
+ */
+int	__real_storage_read(struct storage *, uint64_t, size_t, void *);
+int	__wrap_storage_read(struct storage *, uint64_t, size_t, void *);
+
+static struct session *evict_s;
+static int64_t evict_piece = -1;
+
+int
+__wrap_storage_read(struct storage *st, uint64_t off, size_t len, void *buf)
+{
+	struct session *s = evict_s;
+	uint64_t a, b;
+	uint32_t p;
+	int rc;
+
+	if (s == NULL || evict_piece < 0)
+		return __real_storage_read(st, off, len, buf);
+	p = (uint32_t)evict_piece;
+	evict_piece = -1;
+	assert_true(pieceseq_clear(&s->vseq, p));
+	rc = __real_storage_read(st, off, len, buf);
+	a = (uint64_t)p * PLEN;
+	b = a + PLEN;
+	if (a < off)
+		a = off;
+	if (b > off + len)
+		b = off + len;
+	if (b > a)
+		memset((uint8_t *)buf + (a - off), 0, b - a);
+	assert_true(pieceseq_set(&s->vseq, p));
+	return rc;
+}
+
+static void
+test_read_verified(struct session *s, const uint8_t *data)
+{
+	uint8_t buf[3 * PLEN];
+
+	evict_s = s;
+	/* Verified, nothing happens: the bytes. */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(session_read_verified(s, 3 * PLEN - 100, 200, buf),
+	    0);
+	assert_memory_equal(buf, data + 3 * PLEN - 100, 200);
+	/* Piece 3 evicted and fetched again during the pread: refused... */
+	evict_piece = 3;
+	assert_int_equal(session_read_verified(s, 2 * PLEN + 5, 2 * PLEN, buf),
+	    -EAGAIN);
+	assert_int_equal(evict_piece, -1);	/* the pread ran */
+	assert_true(session_range_verified(s, 2 * PLEN + 5, 2 * PLEN));
+	/* ...and the retry gets the bytes. */
+	assert_int_equal(session_read_verified(s, 2 * PLEN + 5, 2 * PLEN, buf),
+	    0);
+	assert_memory_equal(buf, data + 2 * PLEN + 5, 2 * PLEN);
+	/* A piece outside the range does not matter. */
+	evict_piece = 0;
+	assert_int_equal(session_read_verified(s, PLEN, PLEN, buf), 0);
+	assert_memory_equal(buf, data + PLEN, PLEN);
+	/* Not verified: no pread.  Beyond the torrent: -ERANGE. */
+	evict_piece = 1;
+	assert_int_equal(session_read_verified(s, 5 * PLEN - 10, 20, buf),
+	    -EAGAIN);
+	assert_int_equal(evict_piece, 1);
+	evict_piece = -1;
+	assert_int_equal(session_read_verified(s, 8 * PLEN - 10, 11, buf),
+	    -ERANGE);
+	assert_int_equal(session_read_verified(s, 0, 0, buf), 0);
+	evict_s = NULL;
 }
 
 struct fixture {
@@ -162,7 +244,8 @@ test_reads(void **state)
 	struct fixture *fx = *state;
 	struct session *s;
 	struct session_stats st;
-	struct rd a, b, c, d;
+	struct rd a, b, c, d, e;
+	uint64_t id;
 	uint8_t buf[100];
 	int i;
 
@@ -188,16 +271,41 @@ test_reads(void **state)
 	assert_int_equal(session_read_start(s, &a.r), 1);
 	rd_init(&a, 8 * PLEN - 10, 11, 0);
 	assert_int_equal(session_read_start(s, &a.r), -ERANGE);
+	test_read_verified(s, fx->data);
 
 	/* Parked, then cancelled: -EINTR once, not on this thread. */
 	rd_init(&b, 6 * PLEN, 10, 0);
 	assert_int_equal(session_read_start(s, &b.r), 0);
+	id = b.r.id;
 	session_reader_window(s, 1, 5 * PLEN, 3 * PLEN);
-	session_read_cancel(s, &b.r, -EINTR);
+	session_read_cancel(s, id, -EINTR);
 	assert_int_equal(rd_wait(&b), 1);
 	assert_int_equal(b.status, -EINTR);
 	assert_false(pthread_equal(b.thread, pthread_self()));
-	session_read_cancel(s, &b.r, -EINTR);	/* done: a no-op */
+	session_read_cancel(s, id, -EINTR);	/* done: a no-op */
+
+	/*
+	 * A late cancel: its read ended and its memory now holds another
+	 * parked read (a FUSE interrupt racing the read's completion, the
+	 * pending freed and allocated again).  It must not touch the new
+	 * read.  Commands run in order: once e's cancel has ended e, the
+	 * late one has been handled.
+	 */
+	rd_init(&b, 6 * PLEN, 10, 0);
+	assert_int_equal(session_read_start(s, &b.r), 0);
+	assert_true(b.r.id != id);
+	session_read_cancel(s, id, -EINTR);
+	rd_init(&e, 7 * PLEN, 10, 0);
+	assert_int_equal(session_read_start(s, &e.r), 0);
+	session_read_cancel(s, e.r.id, -ECANCELED);
+	assert_int_equal(rd_wait(&e), 1);
+	assert_int_equal(e.status, -ECANCELED);
+	pthread_mutex_lock(&b.lock);
+	assert_int_equal(b.calls, 0);
+	pthread_mutex_unlock(&b.lock);
+	session_read_cancel(s, b.r.id, -EINTR);
+	assert_int_equal(rd_wait(&b), 1);
+	assert_int_equal(b.status, -EINTR);
 	session_reader_close(s, 1);
 
 	/* A deadline. */

@@ -543,12 +543,15 @@ def t_bigtree(w, procs):
         rss = [int(l.split()[1]) for l in f if l.startswith("VmHWM:")][0]
     # A sanitizer build carries shadow memory and a quarantine.
     with open("/proc/%d/maps" % pid) as f:
-        san = any("libasan" in l or "libtsan" in l for l in f)
+        maps = f.read()
+    san = "libasan" in maps or "libtsan" in maps
     bound = (768 if san else 128) << 10
-    check("100,000-file torrent: mount %.2fs, walk + stat of every file "
-          "%.2fs, daemon peak RSS %d MiB < %d" % (took, walk, rss >> 10,
-                                                  bound >> 10),
-          n == nf and took < 5 and walk < 30 and rss < bound,
+    # ThreadSanitizer slows the parse and tree build (5.3-5.5 s here).
+    mbound = 15 if "libtsan" in maps else 5
+    check("100,000-file torrent: mount %.2fs < %d, walk + stat of every "
+          "file %.2fs, daemon peak RSS %d MiB < %d" % (
+              took, mbound, walk, rss >> 10, bound >> 10),
+          n == nf and took < mbound and walk < 30 and rss < bound,
           "%d files" % n)
     check("fusermount3 -u: the daemon exits (%s)" % os.path.basename(mnt),
           unmount_and_wait(procs, mnt))
