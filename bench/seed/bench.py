@@ -121,8 +121,11 @@ def start_seeder(kind, rnd):
     with open(cfg) as f:
         rpc = json.load(f)["rpc-port"]
 
+    base = tr_uploaded(ip, rpc) or 0    # it keeps counting across restarts
+
     def report():
-        return tr_uploaded(ip, rpc)
+        up = tr_uploaded(ip, rpc)
+        return None if up is None else up - base
     return p, report
 
 
