@@ -16,8 +16,14 @@ PIECE_LOG2=${PIECE_LOG2:-20}
 NSEEDERS=${NSEEDERS:-3}
 W=${WORKDIR:-/tmp/vtfs-rss}
 pids=()
+pid=
 cleanup() {
     fusermount3 -u "$W/mnt" 2>/dev/null || true
+    # the daemon finishes its resume record after the unmount
+    for _ in $(seq 1 100); do
+        [[ -n $pid && -d /proc/$pid ]] || break
+        sleep 0.1
+    done
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     rm -rf "$W/cache"
 }
@@ -32,7 +38,7 @@ peers=()
 for i in $(seq 1 "$NSEEDERS"); do
     ip=127.0.15.$((10 + i))
     port=$(/usr/bin/python3 -c 'import socket,sys;s=socket.socket();s.bind((sys.argv[1],0));print(s.getsockname()[1])' "$ip")
-    coproc SEED { /usr/bin/python3 "$HERE/../tests/integration/fskit.py" seed "$ip" "$port" "$W/seed" "$W/big.torrent" 0 2>/dev/null; }
+    coproc SEED { exec /usr/bin/python3 "$HERE/../tests/integration/fskit.py" seed "$ip" "$port" "$W/seed" "$W/big.torrent" 0 2>/dev/null; }
     pids+=("$SEED_PID")
     read -r -t 120 line <&"${SEED[0]}"
     [[ $line == ready* ]] || { echo "seeder $ip did not start" >&2; exit 1; }
