@@ -12,7 +12,9 @@ peer, so it is served only if the seeder dials the leechers that the
 tracker lists.  No leecher is given the seeder's address.  Every leecher
 must complete within LEG_S seconds with files whose sha256 equal the
 originals, and the seeder must exit 0 on SIGINT having sent at least one
-copy.  Prints how long each client took.
+copy.  Then RESETS raw leechers (127.0.60.21) each reset the connection
+while the seeder sends to them: the seeder must stay up and exit 0 on
+SIGINT.  Prints how long each client took.
 
 No empty file in the torrent: Transmission 3.00 never creates one, and
 that is Transmission's business, not the seeder's.
@@ -21,7 +23,7 @@ Addresses: 127.0.60.x (tracker, seeders; .250 asks the tracker whom it
 lists), 127.0.61.x libtorrent, 127.0.62.x aria2c, 127.0.63.x transmission;
 a fresh address per leg, since the tracker keeps listing earlier legs'
 peers.  Arguments: leg names to run only those (libtorrent, aria2c,
-transmission, together).
+transmission, together, reset).
 """
 import os
 import shutil
@@ -41,13 +43,17 @@ import libtorrent as lt  # noqa: E402
 MB = int(os.environ.get("SEED_CLIENTS_MB", "200"))
 LEG_S = 150
 CLIENTS = ("libtorrent", "aria2c", "transmission")
+RESETS = 20
+
+if MB < 12:
+    k.die("SEED_CLIENTS_MB must be at least 12")
 
 work = k.tmpdir("seedcl")
-small = (3 << 20) + 777
+small = (1 << 20) + 777
 T = k.tracker_torrent(work, "tree", {
-    "big.bin": (MB - 40) << 20,
-    "dir/a.bin": (30 << 20) - 12345,
-    "dir/sub/b.bin": (10 << 20) - small - 4321 + 12345,
+    "big.bin": (MB - 10) << 20,
+    "dir/a.bin": (6 << 20) - 12345,
+    "dir/sub/b.bin": (4 << 20) - small - 4321 + 12345,
     "dir/sub/c.bin": small,
     "odd.txt": 4321,
 }, "127.0.60.1")
@@ -221,6 +227,22 @@ for n, kd in enumerate(CLIENTS):
         times.append(leg(n, [kd]))
 if not only or "together" in only:
     times.append(leg(len(CLIENTS), list(CLIENTS)))
+if not only or "reset" in only:
+    # Leechers that reset the connection while the seeder writes to it:
+    # an EPIPE for that connection, never a SIGPIPE for the process.
+    seed, sport, slog = sk.start_seed(work, tor, data, "127.0.60.20",
+                                      ["--no-trackers"])
+    k.check(sk.wait_log(slog, "pieces verified", seed, 120) is not None,
+            "reset: vtfs --seed checked its data")
+    n = sum(1 for i in range(RESETS)
+            if sk.reset_leecher("127.0.60.20", sport, ih, "127.0.60.21"))
+    time.sleep(0.5)
+    k.check(n == RESETS and seed.poll() is None,
+            "reset: %d of %d leechers reset mid-transfer, seeder still up "
+            "(exit %r)" % (n, RESETS, seed.poll()))
+    seed.send_signal(signal.SIGINT)
+    k.check(sk.wait_exit(seed, 15) == 0, "reset: vtfs --seed exits 0")
+
 k.log("times (s, %d MiB): %s; whole test %.0f s" % (MB, "; ".join(
     ", ".join("%s %s" % (kd, "%.1f" % s if s is not None else "-")
               for kd, s in t) for t in times), time.time() - t_all))
