@@ -2,8 +2,9 @@
 """Integration test of `vtfs TORRENT MOUNTPOINT` with real mounts and real
 peers on loopback (127.0.10.x / 127.0.11.x): opentracker as the tracker and
 python3-libtorrent and aria2c seeders, each on its own address.
-(Transmission is left out: it treats every 127.x peer as "martian" and
-never connects to it; there is no `vtfs --seed` yet.)
+(Transmission treats every 127.x peer as "martian" and never dials it;
+test_mount_seeders.py mounts with transmission-daemon, then `vtfs --seed`,
+as the only seeder, the mount dialling it.)
 
 Scenarios (each prints PASS/FAIL lines):
   basic     every file's sha256 through the mount, random-offset reads of

@@ -12,7 +12,8 @@ peer, so it is served only if the seeder dials the leechers that the
 tracker lists.  No leecher is given the seeder's address.  Every leecher
 must complete within LEG_S seconds with files whose sha256 equal the
 originals, and the seeder must exit 0 on SIGINT having sent at least one
-copy.  Then RESETS raw leechers (127.0.60.21) each reset the connection
+copy.  A fifth leg: a transmission leecher that the seeder knows only from
+--peer (--no-trackers).  Then RESETS raw leechers (127.0.60.21) each reset the connection
 while the seeder sends to them: the seeder must stay up and exit 0 on
 SIGINT.  Prints how long each client took.
 
@@ -23,7 +24,7 @@ Addresses: 127.0.60.x (tracker, seeders; .250 asks the tracker whom it
 lists), 127.0.61.x libtorrent, 127.0.62.x aria2c, 127.0.63.x transmission;
 a fresh address per leg, since the tracker keeps listing earlier legs'
 peers.  Arguments: leg names to run only those (libtorrent, aria2c,
-transmission, together, reset).
+transmission, together, peer, reset).
 """
 import os
 import shutil
@@ -100,8 +101,8 @@ class Leecher:
                 "--bt-tracker-connect-timeout=5", "--bt-tracker-interval=2",
                 tor], os.path.join(work, "aria2-%s.log" % self.ip))
         else:
-            self.p, _, self.rpc = k.start_transmission_daemon(work,
-                                                              self.ip)
+            self.p, self.port, self.rpc = k.start_transmission_daemon(
+                work, self.ip)
             k.tr_add(self.rpc, tor, self.dir)
 
     def poll(self, t0):
@@ -159,17 +160,25 @@ def wait_announced(ips, secs):
     return False
 
 
-def leg(i, kinds):
-    name = "+".join(kinds)
+def leg(i, kinds, by_peer=False):
+    """by_peer: the seeder has no tracker and dials the leechers given
+    with --peer (transmission only: the others would dial the tracker)."""
+    name = "+".join(kinds) + (" (--peer)" if by_peer else "")
     base = {"libtorrent": 61, "aria2c": 62, "transmission": 63}
     ls = [Leecher(kd, i, "127.0.%d.%d" % (base[kd], 10 + i))
           for kd in kinds]
     for x in ls:
         x.start()
-    k.check(wait_announced([x.ip for x in ls], 30),
-            "%s: the tracker lists the %d leecher(s)" % (name, len(ls)))
+    extra = ["-v"]
+    if by_peer:
+        extra.append("--no-trackers")
+        for x in ls:
+            extra += ["--peer", "%s:%d" % (x.ip, x.port)]
+    else:
+        k.check(wait_announced([x.ip for x in ls], 30),
+                "%s: the tracker lists the %d leecher(s)" % (name, len(ls)))
     sip = "127.0.60.%d" % (10 + i)
-    seed, _, slog = sk.start_seed(work, tor, data, sip, ["-v"])
+    seed, _, slog = sk.start_seed(work, tor, data, sip, extra)
     s = sk.wait_log(slog, "pieces verified", seed, 120)
     k.check(s is not None and "partially" not in s,
             "%s: vtfs --seed checked its data" % name)
@@ -227,6 +236,8 @@ for n, kd in enumerate(CLIENTS):
         times.append(leg(n, [kd]))
 if not only or "together" in only:
     times.append(leg(len(CLIENTS), list(CLIENTS)))
+if not only or "peer" in only:
+    times.append(leg(len(CLIENTS) + 1, ["transmission"], by_peer=True))
 if not only or "reset" in only:
     # Leechers that reset the connection while the seeder writes to it:
     # an EPIPE for that connection, never a SIGPIPE for the process.
