@@ -106,6 +106,10 @@ cmd_swarm_begin(const struct cmd_swarm_opts *o, const char *torrent,
 	sigaddset(&r->sigs, SIGINT);
 	sigaddset(&r->sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &r->sigs, &r->old);
+	/* libuv writes to sockets with plain write(): a peer that resets
+	 * the connection while we send to it must cost an EPIPE on that
+	 * connection, not the process (the mount does the same). */
+	signal(SIGPIPE, SIG_IGN);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.meta = r->m;

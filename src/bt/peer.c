@@ -131,6 +131,13 @@ peer_flush(struct peer *pr)
 /* ------------------------------------------------------------------ */
 /* Requests */
 
+/* --seed, or every piece here: nothing to download. */
+static bool
+needs_nothing(const struct session *s)
+{
+	return s->cfg.seed_only || bitfield_all(&s->have);
+}
+
 static void
 peer_update_interest(struct peer *pr, uint64_t now)
 {
@@ -342,7 +349,7 @@ peer_serve(struct peer *pr, uint64_t now)
 static void
 swarm_choke(struct session *s, uint64_t now)
 {
-	bool seeding = s->cfg.seed_only || bitfield_all(&s->have);
+	bool seeding = needs_nothing(s);
 	uint32_t n = 0;
 
 	s->want_choke = false;
@@ -468,6 +475,22 @@ peer_block(struct peer *pr, const struct proto_event *ev, uint64_t now)
 	return 0;
 }
 
+/* We need nothing (--seed, or every piece here) and neither does the
+ * peer: the link is useless.  Its address is not dialled again while we
+ * need nothing. */
+static bool
+both_seeds(struct peer *pr)
+{
+	struct session *s = pr->s;
+
+	if (!needs_nothing(s) || !bitfield_all(&pr->p.have))
+		return false;
+	if (pr->cand >= 0)
+		s->cands[pr->cand].seed = true;
+	log_debug("%s: a seed, as we are: closing", pr->name);
+	return true;
+}
+
 static int
 peer_event(struct peer *pr, const struct proto_event *ev, uint64_t now)
 {
@@ -491,10 +514,14 @@ peer_event(struct peer *pr, const struct proto_event *ev, uint64_t now)
 		pr->running = true;
 		break;
 	case PROTO_EV_BITFIELD:
+		if (both_seeds(pr))
+			return -ECONNABORTED;
 		peer_avail(pr);
 		peer_update_interest(pr, now);
 		break;
 	case PROTO_EV_HAVE:
+		if (both_seeds(pr))
+			return -ECONNABORTED;
 		if (pr->in_picker)
 			picker_peer_have(s->pk, pr->id, ev->index);
 		else
@@ -712,7 +739,8 @@ on_close(void *ud, struct netio_conn *c, int reason)
 
 		if (cd->state == CAND_CONNECTING)
 			s->nconnecting--;
-		if (pr->running && pr->p.down.total > 0) {
+		if (pr->running && (pr->p.down.total > 0 ||
+		    pr->p.up.total > 0)) {
 			cd->fails = 0;
 			cd->next_try_ms = now + SWARM_RETRY_MIN_MS;
 		} else {
@@ -817,13 +845,33 @@ swarm_add_tracker_peers(struct session *s, const struct tracker_peer *tp,
 	swarm_connect_more(s, clock_now_ms());
 }
 
+/* A live connection with addr's host (any port)? */
+static bool
+ip_connected(struct session *s, const struct sockaddr_storage *addr)
+{
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		struct peer *pr = s->live[i];
+
+		if (pr->conn && netio_same_ip(netio_peer_addr(pr->conn), addr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Dial candidates up to max_peers.  A seeder dials too (BEP 3 peers do):
+ * a leecher that cannot accept connections, or will not dial us (as
+ * Transmission will not dial loopback or martian addresses), is reached
+ * only this way.  While we need nothing, known seeds are skipped, and so is
+ * a host already connected: it most likely dialled us from the same list.
+ */
 void
 swarm_connect_more(struct session *s, uint64_t now)
 {
 	uint32_t tried = 0;
+	bool done = needs_nothing(s);
 
-	if (s->stopping || s->cfg.seed_only || s->ncands == 0 ||
-	    bitfield_all(&s->have))
+	if (s->stopping || s->ncands == 0)
 		return;
 	while (s->npeers < s->max_peers &&
 	    s->nconnecting < SWARM_MAX_CONNECTING && tried < s->ncands) {
@@ -835,6 +883,8 @@ swarm_connect_more(struct session *s, uint64_t now)
 		tried++;
 		if (cd->state != CAND_IDLE || cd->next_try_ms > now ||
 		    ip_banned(s, &cd->addr))
+			continue;
+		if (done && (cd->seed || ip_connected(s, &cd->addr)))
 			continue;
 		if (netio_connect(s->net, (const struct sockaddr *)&cd->addr,
 		    &c) < 0) {

@@ -64,6 +64,8 @@ struct cand {
 	struct sockaddr_storage	 addr;
 	enum cand_state		 state;
 	bool			 pinned;	/* --peer: never forgotten */
+	bool			 seed;		/* had every piece: not dialled
+						 * while we need nothing */
 	uint32_t		 fails;
 	uint64_t		 next_try_ms;
 };

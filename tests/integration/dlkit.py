@@ -231,6 +231,58 @@ def start_tracker(work, hashes, ip, port):
     die("opentracker did not start")
 
 
+def tracker_torrent(work, name, sizes, tracker_ip, piece_log2=18):
+    """Random files under work/data/name (sizes: {relpath: bytes}), their
+    torrent announcing to opentracker on tracker_ip (started, whitelisting
+    it).  Returns a dict: data (the --path of seeders), top, want
+    (sha256 by relpath), torrent, url, ih, tracker (its process)."""
+    data = os.path.join(work, "data")
+    top = make_tree(data, name, sizes)
+    tor = os.path.join(work, name + ".torrent")
+    port = free_port(tracker_ip)
+    url = "http://%s:%d/announce" % (tracker_ip, port)
+    ih = make_torrent(top, tor, piece_log2, url)
+    tp, _ = start_tracker(work, [ih], tracker_ip, port)
+    return {"data": data, "top": top, "want": tree_sums(top),
+            "torrent": tor, "url": url, "ih": ih, "tracker": tp}
+
+
+def tracker_peers(announce_url, ih, probe_ip):
+    """The addresses ("ip:port") the tracker lists for info-hash ih (hex),
+    as a leecher announcing from probe_ip sees them; the probe then
+    announces stopped, so that nobody keeps it.  None if no answer."""
+    import http.client
+    import re
+    import urllib.parse
+    u = urllib.parse.urlsplit(announce_url)
+    pid = b"-VTPROBE-" + os.urandom(6).hex()[:11].encode()
+    q = "%s?info_hash=%s&peer_id=%s&port=9&uploaded=0&downloaded=0" \
+        "&left=1&compact=1&numwant=200" % (
+            u.path, urllib.parse.quote(bytes.fromhex(ih)),
+            urllib.parse.quote(pid))
+    peers = None
+    for event in ("started", "stopped"):
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=5,
+                                       source_address=(probe_ip, 0))
+        try:
+            c.request("GET", q + "&event=" + event)
+            body = c.getresponse().read()
+        except OSError:
+            return None
+        finally:
+            c.close()
+        if peers is None:
+            m = re.search(rb"5:peers(\d+):", body)
+            if not m:
+                return None
+            raw = body[m.end():m.end() + int(m.group(1))]
+            peers = set("%d.%d.%d.%d:%d" % (raw[i], raw[i + 1], raw[i + 2],
+                                            raw[i + 3], raw[i + 4] << 8 |
+                                            raw[i + 5])
+                        for i in range(0, len(raw) - 5, 6))
+    return peers
+
+
 def start_lt(work, ip, torrent, save, rate=0, tag="lt", connect=None):
     port = free_port(ip)
     st = os.path.join(work, "%s-%s.json" % (tag, ip))
@@ -265,7 +317,9 @@ def start_aria2(work, ip, torrent, save):
     return p, port
 
 
-def start_transmission(work, ip, torrent, save):
+def start_transmission_daemon(work, ip):
+    """transmission-daemon on ip (peer port and RPC port free), nothing
+    added yet; returns (proc, peer port, "ip:rpcport" for tr_*)."""
     port = free_port(ip)
     rpc = free_port(ip)
     cfg = os.path.join(work, "tr-" + ip)
@@ -279,9 +333,10 @@ def start_transmission(work, ip, torrent, save):
             "rpc-enabled": True, "rpc-bind-address": ip, "rpc-port": rpc,
             "rpc-authentication-required": False,
             "rpc-whitelist-enabled": False,
-            "rpc-host-whitelist-enabled": False, "download-dir": save,
+            "rpc-host-whitelist-enabled": False, "download-dir": work,
             "incomplete-dir-enabled": False, "watch-dir-enabled": False,
             "encryption": 0, "speed-limit-up-enabled": False,
+            "speed-limit-down-enabled": False,
             "alt-speed-enabled": False, "ratio-limit-enabled": False,
             "idle-seeding-limit-enabled": False, "peer-limit-global": 500,
             "peer-limit-per-torrent": 100, "upload-slots-per-torrent": 50,
@@ -291,25 +346,65 @@ def start_transmission(work, ip, torrent, save):
             "message-level": 1}, f)
     p = spawn(["transmission-daemon", "-f", "-g", cfg, "-e",
                os.path.join(work, "tr-%s.log" % ip)])
-    ok = False
+    rpc_addr = "%s:%d" % (ip, rpc)
     for _ in range(100):
-        r = subprocess.run(["transmission-remote", "%s:%d" % (ip, rpc), "-l"],
+        r = subprocess.run(["transmission-remote", rpc_addr, "-l"],
                            capture_output=True)
         if r.returncode == 0:
-            ok = True
+            return p, port, rpc_addr
+        if p.poll() is not None:
             break
         time.sleep(0.1)
-    if not ok:
-        die("transmission-daemon not answering")
-    subprocess.run(["transmission-remote", "%s:%d" % (ip, rpc), "-a", torrent,
-                    "-w", save], capture_output=True, check=True)
+    die("transmission-daemon not answering on " + rpc_addr)
+
+
+def tr_remote(rpc_addr, *args):
+    """transmission-remote's stdout (check: exit 0 or die)."""
+    r = subprocess.run(["transmission-remote", rpc_addr] + list(args),
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        die("transmission-remote %s: %s" % (" ".join(args), r.stderr))
+    return r.stdout
+
+
+def tr_add(rpc_addr, torrent, save):
+    tr_remote(rpc_addr, "-a", torrent, "-w", save)
+
+
+def tr_info(rpc_addr):
+    """{"percent": float, "state": str, "error": str} of its one torrent
+    (transmission-remote -i; percent -1 before it is known)."""
+    out = tr_remote(rpc_addr, "-t", "all", "-i")
+    info = {"percent": -1.0, "state": "", "error": ""}
+    for line in out.splitlines():
+        key, _, val = line.strip().partition(": ")
+        if key == "Percent Done" and val.endswith("%"):
+            try:
+                info["percent"] = float(val[:-1])
+            except ValueError:
+                pass
+        elif key == "State":
+            info["state"] = val
+        elif key == "Error":
+            info["error"] = val
+    return info
+
+
+def tr_remove(rpc_addr):
+    """Remove its torrents (it announces stopped), keep the data."""
+    tr_remote(rpc_addr, "-t", "all", "-r")
+
+
+def start_transmission(work, ip, torrent, save):
+    """transmission-daemon seeding torrent from save, once it has
+    verified the data; returns (proc, peer port)."""
+    p, port, rpc = start_transmission_daemon(work, ip)
+    tr_add(rpc, torrent, save)
     # It verifies the data first: wait until it seeds (100 % verified).
     deadline = time.time() + 120
     while time.time() < deadline:
-        r = subprocess.run(["transmission-remote", "%s:%d" % (ip, rpc), "-t",
-                            "all", "-i"], capture_output=True, text=True)
-        if "Percent Done: 100%" in r.stdout and ("State: Seeding" in r.stdout
-                                                  or "State: Idle" in r.stdout):
+        i = tr_info(rpc)
+        if i["percent"] == 100.0 and i["state"] in ("Seeding", "Idle"):
             break
         time.sleep(0.25)
     else:

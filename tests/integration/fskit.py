@@ -8,6 +8,7 @@ capped at RATE bytes/s when given), until killed.  Loopback only.
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -175,6 +176,35 @@ def start_aria2_seeder(procs, ip, port, save, torrent):
 def vtfs_status(mnt):
     v = os.getxattr(mnt, "user.vtfs.status")
     return json.loads(v)
+
+
+def read_at(path, off, size):
+    """size bytes of path from off (fewer at EOF), by pread."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        out = b""
+        while len(out) < size:
+            b = os.pread(fd, size - len(out), off + len(out))
+            if not b:
+                break
+            out += b
+        return out
+    finally:
+        os.close(fd)
+
+
+def unmount_and_wait(mnt, timeout=15):
+    """fusermount3 -u; True once the mount's daemon has exited."""
+    pid = vtfs_status(mnt)["pid"]
+    subprocess.run(["fusermount3", "-u", mnt], check=False)
+    gone = wait_for(lambda: not os.path.exists("/proc/%d" % pid), timeout)
+    if not gone:
+        print("daemon %d still alive %ds after fusermount3 -u; mounted: %s"
+              % (pid, timeout, is_mounted(mnt)))
+        if shutil.which("gdb"):
+            subprocess.run(["gdb", "-batch", "-p", str(pid), "-ex",
+                            "thread apply all bt"], timeout=60)
+    return gone
 
 
 def seed_main(ip, port, save, torrent, rate):

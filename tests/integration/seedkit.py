@@ -77,3 +77,51 @@ def sent_bytes(out):
     """'sent X (N bytes)' of a vtfs summary (the last one), or None."""
     m = re.findall(r"sent [^(]*\((\d+) bytes\)", out)
     return int(m[-1]) if m else None
+
+
+def reset_leecher(ip, port, ih, src_ip, nreq=256, secs=10):
+    """A raw leecher from src_ip: handshake, interested, nreq requests of
+    16 KiB once unchoked (pieces of 256 KiB assumed), then a close with RST (SO_LINGER 0) while the
+    seeder is still sending.  True if it got as far as the RST."""
+    import socket
+    import struct
+    s = socket.socket()
+    s.settimeout(secs)
+    try:
+        s.bind((src_ip, 0))
+        s.connect((ip, port))
+        s.sendall(b"\x13BitTorrent protocol" + bytes(8) + bytes.fromhex(ih) +
+                  b"-VTRST0-" + os.urandom(6).hex().encode())
+        s.sendall(struct.pack(">IB", 1, 2))             # interested
+        buf = b""
+        deadline = time.time() + secs
+        unchoked = False
+        while not unchoked and time.time() < deadline:
+            b = s.recv(65536)
+            if not b:
+                return False
+            buf += b
+            if len(buf) >= 68:
+                # after the handshake: messages, length-prefixed
+                msgs, off = buf[68:], 0
+                while off + 5 <= len(msgs):
+                    n = struct.unpack(">I", msgs[off:off + 4])[0]
+                    if n and msgs[off + 4] == 1:
+                        unchoked = True
+                    off += 4 + n
+        if not unchoked:
+            return False
+        s.sendall(b"".join(struct.pack(">IBIII", 13, 6, i // 16, (i % 16)
+                                       * 16384, 16384)
+                           for i in range(nreq)))
+        s.recv(65536)                                   # it is sending
+        # FIN first (the seeder's side goes to CLOSE_WAIT), then RST:
+        # its next write then fails with EPIPE.
+        s.shutdown(socket.SHUT_WR)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()

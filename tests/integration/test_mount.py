@@ -2,8 +2,9 @@
 """Integration test of `vtfs TORRENT MOUNTPOINT` with real mounts and real
 peers on loopback (127.0.10.x / 127.0.11.x): opentracker as the tracker and
 python3-libtorrent and aria2c seeders, each on its own address.
-(Transmission is left out: it treats every 127.x peer as "martian" and
-never connects to it; there is no `vtfs --seed` yet.)
+(Transmission treats every 127.x peer as "martian" and never dials it;
+test_mount_seeders.py mounts with transmission-daemon, then `vtfs --seed`,
+as the only seeder, the mount dialling it.)
 
 Scenarios (each prints PASS/FAIL lines):
   basic     every file's sha256 through the mount, random-offset reads of
@@ -124,31 +125,10 @@ def daemon_pid(mnt):
 
 
 def unmount_and_wait(procs, mnt, timeout=15):
-    pid = daemon_pid(mnt)
-    subprocess.run(["fusermount3", "-u", mnt], check=False)
-    gone = fskit.wait_for(lambda: not os.path.exists("/proc/%d" % pid),
-                          timeout)
-    if not gone:
-        print("daemon %d still alive %ds after fusermount3 -u; mounted: %s"
-              % (pid, timeout, fskit.is_mounted(mnt)))
-        if shutil.which("gdb"):
-            subprocess.run(["gdb", "-batch", "-p", str(pid), "-ex",
-                            "thread apply all bt"], timeout=60)
-    return gone
+    return fskit.unmount_and_wait(mnt, timeout)
 
 
-def read_at(path, off, size):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        out = b""
-        while len(out) < size:
-            b = os.pread(fd, size - len(out), off + len(out))
-            if not b:
-                break
-            out += b
-        return out
-    finally:
-        os.close(fd)
+read_at = fskit.read_at
 
 
 # ------------------------------------------------------------------ #
