@@ -491,6 +491,21 @@ announce_completed(struct announce *a)
 }
 
 void
+announce_want_peers(struct announce *a)
+{
+	ASSERT_LOOP_THREAD(a);
+	if (a->stopping || a->freeing || !a->running)
+		return;
+	if (tiers_want_peers(a->tiers, ANNOUNCE_WANT_PEERS_S,
+	    uv_now(a->loop))) {
+		log_debug("no peers: announcing again sooner (next in %llu ms)",
+		    (unsigned long long)(tiers_next_due(a->tiers) -
+		    uv_now(a->loop)));
+		kick(a);
+	}
+}
+
+void
 announce_scrape(struct announce *a)
 {
 	ASSERT_LOOP_THREAD(a);

@@ -20,6 +20,7 @@
 #include "bt/tracker_resp.h"
 
 #define ANNOUNCE_NUMWANT	50
+#define ANNOUNCE_WANT_PEERS_S	60	/* see announce_want_peers() */
 
 struct announce_config {
 	uint16_t	 port;		/* the port we accept peers on */
@@ -81,6 +82,13 @@ void	announce_set_stats(struct announce *, uint64_t uploaded,
 	    uint64_t downloaded, uint64_t left);
 /* The download completed: announce "completed" now. */
 void	announce_completed(struct announce *);
+/*
+ * The torrent has no peer: announce again to each tracker that answered
+ * once ANNOUNCE_WANT_PEERS_S (or its min interval, if longer) has passed
+ * since its answer, rather than after its whole interval.  Cheap: call it
+ * on every tick while the need lasts.
+ */
+void	announce_want_peers(struct announce *);
 /* Scrape every tracker once; results arrive through on_report. */
 void	announce_scrape(struct announce *);
 /* Trackers in the torrent (for callers counting reports). */

@@ -113,7 +113,7 @@ session_asm_get(struct session *s, uint32_t piece)
 	return buf;
 }
 
-static void publish_stats(struct session *);
+static uint32_t publish_stats(struct session *);
 
 /*
  * The trackers get the session's totals (BEP 3): payload sent, payload of
@@ -197,7 +197,8 @@ session_piece_complete(struct session *s, uint32_t piece)
 /* ------------------------------------------------------------------ */
 /* Statistics */
 
-static void
+/* Returns the peers with a running connection. */
+static uint32_t
 publish_stats(struct session *s)
 {
 	struct session_stats st;
@@ -235,6 +236,7 @@ publish_stats(struct session *s)
 	pthread_mutex_lock(&s->slock);
 	s->stats = st;
 	pthread_mutex_unlock(&s->slock);
+	return peers;
 }
 
 void
@@ -448,6 +450,7 @@ on_tick(uv_timer_t *t)
 {
 	struct session *s = t->data;
 	uint64_t now = clock_now_ms();
+	uint32_t peers;
 
 	s->nticks++;
 	session_reads_deadlines(s, now);
@@ -455,8 +458,12 @@ on_tick(uv_timer_t *t)
 		return;
 	swarm_tick(s, now);
 	session_cache_tick(s);
-	publish_stats(s);
+	peers = publish_stats(s);
 	announce_stats(s);
+	/* No peer at all (a mount made before its seeder started, the
+	 * tracker's list all dead ports): ask the trackers again sooner. */
+	if (s->ann && peers == 0)
+		announce_want_peers(s->ann);
 	resume_kick(s, now);
 }
 

@@ -34,6 +34,9 @@ struct group {
 	uint32_t	round_fails;	/* failures in a row */
 	uint32_t	backoffs;	/* full rounds failed in a row */
 	uint64_t	due_ms;
+	uint64_t	ok_ms;		/* last answer (when answered) */
+	uint32_t	min_s;		/* its min interval, 0: none */
+	bool		answered;	/* since the last failure */
 	bool		busy;
 	bool		completed;	/* owes a "completed" */
 };
@@ -235,6 +238,9 @@ tiers_on_success(struct tiers *t, const struct tiers_job *job,
 	g->backoffs = 0;
 	wait_s = interval_s > min_interval_s ? interval_s : min_interval_s;
 	g->due_ms = now_ms + (uint64_t)wait_s * 1000u;
+	g->ok_ms = now_ms;
+	g->min_s = min_interval_s;
+	g->answered = true;
 	/* Completed while this announce was out: say so at once. */
 	if (g->completed)
 		g->due_ms = now_ms;
@@ -251,6 +257,7 @@ tiers_on_failure(struct tiers *t, const struct tiers_job *job,
 	g = group_of(t, idx);
 	assert(g && g->busy);
 	g->busy = false;
+	g->answered = false;
 	g->cursor = (g->cursor + 1) % g->n;
 	if (++g->round_fails < g->n) {
 		g->due_ms = now_ms;	/* fail over at once */
@@ -277,6 +284,25 @@ tiers_set_completed(struct tiers *t, uint64_t now_ms)
 		if (!t->groups[i].busy)
 			t->groups[i].due_ms = now_ms;
 	}
+}
+
+bool
+tiers_want_peers(struct tiers *t, uint32_t floor_s, uint64_t now_ms)
+{
+	bool sooner = false;
+
+	for (uint32_t i = 0; i < t->ngroups; i++) {
+		struct group *g = &t->groups[i];
+		uint32_t wait_s = g->min_s > floor_s ? g->min_s : floor_s;
+		uint64_t at = g->ok_ms + (uint64_t)wait_s * 1000u;
+
+		/* Busy, failing (its backoff rules) or due sooner anyway. */
+		if (g->busy || !g->answered || at >= g->due_ms)
+			continue;
+		g->due_ms = at > now_ms ? at : now_ms;
+		sooner = true;
+	}
+	return sooner;
 }
 
 uint32_t

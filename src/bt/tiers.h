@@ -65,6 +65,15 @@ void		 tiers_on_success(struct tiers *, const struct tiers_job *,
 		    uint64_t now_ms);
 void		 tiers_on_failure(struct tiers *, const struct tiers_job *,
 		    uint64_t now_ms);
+/*
+ * The torrent needs peers (it has none): every idle group whose tracker
+ * answered last time announces again once max(its min interval, floor_s)
+ * has passed since that answer, instead of waiting for the whole interval
+ * (a LAN tracker's 30 min would leave a mount made before its seeder
+ * empty that long).  Returns true when some announce became due sooner.
+ */
+bool		 tiers_want_peers(struct tiers *, uint32_t floor_s,
+		    uint64_t now_ms);
 /* The download completed: every idle group announces "completed" now. */
 void		 tiers_set_completed(struct tiers *, uint64_t now_ms);
 /*

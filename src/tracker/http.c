@@ -214,7 +214,8 @@ do_announce(struct http_listener *l, struct MHD_Connection *c,
 	ra = (struct reply_announce){
 		.counts = &counts,
 		.interval = l->t->interval,
-		.min_interval = l->t->interval / 2,
+		.min_interval = l->t->interval / 2 < TRACKER_MAX_MIN_INTERVAL ?
+		    l->t->interval / 2 : TRACKER_MAX_MIN_INTERVAL,
 		.peers = peers,
 		.npeers = n,
 		.compact = q.compact,

@@ -18,6 +18,12 @@
 
 #define TRACKER_DEFAULT_INTERVAL	300	/* s; LAN: shorter than 1800 */
 #define TRACKER_MIN_INTERVAL		60
+/*
+ * "min interval" is half the interval, at most this: a client that has no
+ * peer may ask again that soon (vtfs does), so a mount made before its
+ * seeder started finds it within a minute, whatever the interval.
+ */
+#define TRACKER_MAX_MIN_INTERVAL	60
 
 struct tracker {
 	uint32_t		 interval;	/* s, >= TRACKER_MIN_INTERVAL */

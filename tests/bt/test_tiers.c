@@ -208,6 +208,56 @@ test_tiers_completed_while_busy(void **state)
 	tiers_free(t);
 }
 
+/* Starving: announce after max(min interval, floor), never sooner, and
+ * leave a failing group to its backoff. */
+static void
+test_tiers_want_peers(void **state)
+{
+	struct tiers *t = make(false, 5);
+	struct tiers_job j[3], k;
+
+	/* tier 0 answers with a 120 s min interval, tier 1 with none,
+	 * tier 2 fails once (it moves on to its next tracker) */
+	for (int i = 0; i < 3; i++)
+		assert_true(tiers_next(t, 0, &j[i]));
+	tiers_on_success(t, &j[0], 1800, 120, 0);
+	tiers_on_success(t, &j[1], 1800, 0, 0);
+	tiers_on_failure(t, &j[2], 0);
+	assert_true(tiers_next(t, 0, &j[2]));
+	tiers_on_success(t, &j[2], 1800, 0, 10 * 1000);
+	/* nothing due before the floor of 60 s */
+	assert_true(tiers_want_peers(t, 60, 1000));
+	assert_false(tiers_want_peers(t, 60, 1000));	/* already sooner */
+	assert_false(tiers_next(t, 59 * 1000, &k));
+	assert_int_equal(tiers_next_due(t), 60 * 1000);
+	assert_true(tiers_next(t, 60 * 1000, &k));
+	assert_int_equal(k.tier, 1);
+	assert_int_equal(k.event, TRACKER_EV_NONE);
+	tiers_on_success(t, &k, 1800, 0, 60 * 1000);
+	/* tier 2 answered at 10 s: due at 70 s; tier 0 at its 120 s */
+	assert_false(tiers_next(t, 69 * 1000, &k));
+	assert_true(tiers_next(t, 70 * 1000, &k));
+	assert_int_equal(k.tier, 2);
+	tiers_on_success(t, &k, 1800, 0, 70 * 1000);
+	assert_false(tiers_next(t, 119 * 1000, &k));
+	assert_true(tiers_next(t, 120 * 1000, &k));
+	assert_int_equal(k.tier, 0);
+	/* a whole failed round: tier 0 backs off (1 s), and asking for
+	 * peers brings tiers 1 and 2 forward, not tier 0 */
+	for (int i = 0; i < 3; i++) {
+		tiers_on_failure(t, &k, 120 * 1000);
+		if (i < 2)
+			assert_true(tiers_next(t, 120 * 1000, &k));
+	}
+	assert_true(tiers_want_peers(t, 60, 120 * 1000));
+	assert_true(tiers_next(t, 120 * 1000, &k));
+	assert_int_equal(k.tier, 1);
+	assert_false(tiers_next(t, 120 * 1000, &k));
+	assert_true(tiers_next(t, 121 * 1000, &k));
+	assert_int_equal(k.tier, 0);
+	tiers_free(t);
+}
+
 static void
 test_tiers_empty(void **state)
 {
@@ -228,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_tiers_private_one_at_a_time),
 		cmocka_unit_test(test_tiers_completed),
 		cmocka_unit_test(test_tiers_completed_while_busy),
+		cmocka_unit_test(test_tiers_want_peers),
 		cmocka_unit_test(test_tiers_empty),
 	};
 

@@ -11,12 +11,16 @@ the seeder through the tracker: transmission never dials 127.x, so the
 mount dials it) and, through the mount: reads across every piece boundary
 and every file boundary, 200 random-offset reads of random sizes, then
 every file's sha256; everything must equal the originals.  fusermount3 -u
-must end the daemon.  Prints how long each seeder took.
+must end the daemon.  Then a mount made before any seeder exists, and
+transmission started after it (127.0.64.4): the mount, alone, must ask
+its tracker (vtfs-tracker on 127.0.64.5, interval 30 min) again within
+its min interval and read big.bin in full.
+Prints how long each seeder took.
 
-Environment: VTFS_BIN.  Needs /dev/fuse, opentracker, mktorrent,
+Environment: VTFS_BIN, VTFS_TRACKER_BIN.  Needs /dev/fuse, opentracker, mktorrent,
 transmission-daemon, transmission-remote, python3-libtorrent; fails loudly
 when one is missing.  Arguments: seeder names to run only those
-(transmission, vtfs).
+(transmission, vtfs, late).
 """
 import hashlib
 import os
@@ -195,6 +199,72 @@ def with_vtfs_seed():
         k.check(sk.wait_exit(seed, 15) == 0, "vtfs --seed exits 0")
 
 
+def with_late_transmission():
+    """Mounted before any seeder exists; then transmission (which never
+    dials 127.x peers) starts.  The torrent announces to vtfs-tracker
+    (127.0.64.5) with an interval of 30 min: the mount, finding no peer,
+    must ask again after the tracker's min interval (60 s) to learn of
+    the seeder and dial it, well before its read times out."""
+    tbin = os.environ.get("VTFS_TRACKER_BIN", "")
+    if not k.check(os.access(tbin, os.X_OK),
+                   "late: VTFS_TRACKER_BIN is the vtfs-tracker program"):
+        return None
+    tip = "127.0.64.5"
+    tport = k.free_port(tip)
+    tp = k.spawn([tbin, "-f", "--listen", "%s:%d" % (tip, tport),
+                  "--interval", "1800", "--log-level", "debug"],
+                 os.path.join(work, "vtfs-tracker.log"))
+    k.wait_listen(tip, tport, tp, "vtfs-tracker")
+    turl = "http://%s:%d/announce" % (tip, tport)
+    ttor = os.path.join(work, "late.torrent")
+    k.make_torrent(T["top"], ttor, PIECE_LOG2, turl)
+    mnt = os.path.join(work, "m-late")
+    cache = os.path.join(work, "c-late")
+    os.makedirs(mnt)
+    ip = "127.0.64.12"
+    r = subprocess.run([k.VTFS, ttor, mnt, "--cache-dir", cache, "--listen",
+                        "%s:%d" % (ip, k.free_port(ip)), "--on-demand", "-v",
+                        "--read-timeout", "100"],
+                       capture_output=True, text=True, timeout=60)
+    if not k.check(r.returncode == 0, "late: vtfs mounts%s" %
+                   (r.returncode and ": " + r.stderr.strip() or "")):
+        return None
+    procs.mounts.append(mnt)
+    p = None
+    took = None
+    try:
+        listed = False
+        for _ in range(100):
+            got = k.tracker_peers(turl, ih, IP_PROBE) or set()
+            if ip in set(a.rsplit(":", 1)[0] for a in got):
+                listed = True
+                break
+            time.sleep(0.3)
+        k.check(listed, "late: the tracker lists the mount")
+        p, port = k.start_transmission(work, "127.0.64.4", ttor, data)
+        t0 = time.monotonic()
+        k.log("late: transmission-daemon seeds on 127.0.64.4:%d" % port)
+        path = os.path.join(mnt, "top", "big.bin")
+        try:
+            got = fskit.sha256(path)
+        except OSError as e:
+            got = "read failed: %s" % e
+        took = time.monotonic() - t0
+        k.check(got == hashlib.sha256(orig["big.bin"]).hexdigest(),
+                "late: big.bin read through the mount (%s) %.1f s after "
+                "the seeder started" % (got[:16], took))
+        if not k.check(took < 100, "late: the mount found the seeder "
+                       "within 100 s (tracker interval 30 min)"):
+            logp = os.path.join(cache, ih, "vtfs.log")
+            if os.path.exists(logp):
+                k.log("late: the mount's log:\n%s" % sk.read(logp)[-4000:])
+    finally:
+        k.check(fskit.unmount_and_wait(mnt),
+                "late: fusermount3 -u ends the daemon")
+        k.stop(p)
+    return took
+
+
 only = sys.argv[1:]
 times = {}
 try:
@@ -202,6 +272,9 @@ try:
         times["transmission"] = with_transmission()
     if not only or "vtfs" in only:
         times["vtfs --seed"] = with_vtfs_seed()
+    if not only or "late" in only:
+        times["transmission started after the mount"] = \
+            with_late_transmission()
 finally:
     procs.cleanup()
     left = [m for m in procs.mounts if fskit.is_mounted(m)]
