@@ -20,7 +20,6 @@ Environment: SIZE_MB (1024), REPS (3), CLIENTS ("vtfs aria2 lt"),
 WORKDIR (/tmp/vtfs-bench-download; the data is kept and reused).
 Run as root on an otherwise idle machine; loopback only.
 """
-import hashlib
 import json
 import os
 import shutil
@@ -44,25 +43,8 @@ k.need("mktorrent", "opentracker", "aria2c")
 if not os.path.exists(LT_PEER):
     k.die("lt_peer.py not found: set LT_PEER")
 os.makedirs(WORK, exist_ok=True)
-data = os.path.join(WORK, "data")
-big = os.path.join(data, "big.bin")
-if not os.path.exists(big) or os.path.getsize(big) != SIZE_MB << 20:
-    os.makedirs(data, exist_ok=True)
-    k.log("making %d MiB of data" % SIZE_MB)
-    with open(big, "wb") as f:
-        for _ in range(SIZE_MB):
-            f.write(os.urandom(1 << 20))
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(4 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-want = sha(big)
+data, big = k.bench_data(WORK, SIZE_MB)
+want = k.sha256_file(big)
 run = k.tmpdir("bench")
 tport = k.free_port("127.0.8.1")
 url = "http://127.0.8.1:%d/announce" % tport
@@ -106,7 +88,7 @@ def one(client, rep):
     with open(os.path.join(WORK, "%s-%d.log" % (client, rep)), "wb") as f:
         f.write(r.stdout + r.stderr)
     path = os.path.join(d, "big.bin")
-    ok = r.returncode == 0 and os.path.exists(path) and sha(path) == want
+    ok = r.returncode == 0 and os.path.exists(path) and k.sha256_file(path) == want
     if not ok:
         k.log("%s failed (exit %d): %s" % (client, r.returncode,
               (r.stdout + r.stderr).decode(errors="replace")[-1500:]))

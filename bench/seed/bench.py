@@ -23,7 +23,6 @@ Environment: SIZE_MB (1024), REPS (3), SEEDERS ("vtfs tr"),
 WORKDIR (/tmp/vtfs-bench-seed; the data is kept and reused), TIMEOUT (300 s
 a round).  Run as root on an otherwise idle machine; loopback only.
 """
-import hashlib
 import json
 import os
 import re
@@ -51,25 +50,8 @@ LEECH_IPS = ["127.0.90.11", "127.0.90.12", "127.0.90.13"]
 k.need("mktorrent", "opentracker", "aria2c", "transmission-daemon",
        "transmission-remote")
 os.makedirs(WORK, exist_ok=True)
-data = os.path.join(WORK, "data")
-big = os.path.join(data, "big.bin")
-if not os.path.exists(big) or os.path.getsize(big) != SIZE_MB << 20:
-    os.makedirs(data, exist_ok=True)
-    k.log("making %d MiB of data" % SIZE_MB)
-    with open(big, "wb") as f:
-        for _ in range(SIZE_MB):
-            f.write(os.urandom(1 << 20))
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(4 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-want = sha(big)
+data, big = k.bench_data(WORK, SIZE_MB)
+want = k.sha256_file(big)
 run = k.tmpdir("bench-seed")
 tport = k.free_port(TRACKER_IP)
 tor = os.path.join(run, "big.torrent")
@@ -171,7 +153,7 @@ def one(kind, rnd):
     k.stop(tr)
     for d in dirs:
         path = os.path.join(d, "big.bin")
-        ok = ok and os.path.exists(path) and sha(path) == want
+        ok = ok and os.path.exists(path) and k.sha256_file(path) == want
         shutil.rmtree(d, ignore_errors=True)
     k.log("%-4s round %d: %6.2f s (leechers done at %s)  seeder sent %s  "
           "sha256 %s" % (kind, rnd, dt,

@@ -188,6 +188,28 @@ def info_hash(torrent):
     return str(lt.torrent_info(torrent).info_hash())
 
 
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(4 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def bench_data(work, size_mb):
+    """work/data/big.bin of size_mb random MiB, kept between runs (the
+    benchmarks' one file); returns (data dir, its path)."""
+    data = os.path.join(work, "data")
+    big = os.path.join(data, "big.bin")
+    if not os.path.exists(big) or os.path.getsize(big) != size_mb << 20:
+        os.makedirs(data, exist_ok=True)
+        log("making %d MiB of data" % size_mb)
+        with open(big, "wb") as f:
+            for _ in range(size_mb):
+                f.write(os.urandom(1 << 20))
+    return data, big
+
+
 def tree_sums(top):
     sums = {}
     for dp, _, files in os.walk(top):
