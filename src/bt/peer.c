@@ -255,18 +255,17 @@ upload_work(uv_work_t *w)
 static void peer_serve(struct peer *, uint64_t now);
 
 /*
- * A piece we may upload: verified, and not being evicted from a capped
- * cache (an evicted piece is a hole: its "data" would be zeros).  Checked
- * when a request is taken and again when its block has been read, then
- * with the piece's pieceseq count unchanged: a piece evicted and fetched
- * again while the pool thread read it may have given the hole's zeros.
+ * A piece we may upload: verified and not being evicted from a capped
+ * cache (an evicted piece is a hole: its "data" would be zeros), which is
+ * what an odd pieceseq count says.  Checked when a request is taken; the
+ * block read is sent only if the count has not moved since (a piece
+ * evicted and fetched again while the pool thread read it may have given
+ * the hole's zeros).
  */
 static bool
 piece_servable(const struct session *s, uint32_t piece)
 {
-	if (!bitfield_test(&s->have, piece))
-		return false;
-	return s->evicting.nbits == 0 || !bitfield_test(&s->evicting, piece);
+	return pieceseq_test(&s->vseq, piece);
 }
 
 static void
@@ -281,7 +280,6 @@ upload_done(uv_work_t *w, int status)
 	if (pr && pr->gen == u->gen) {
 		pr->uploads--;
 		if (status == 0 && u->rc == 0 && pr->conn && !s->stopping &&
-		    piece_servable(s, u->req.index) &&
 		    pieceseq_get(&s->vseq, u->req.index) == u->seq &&
 		    proto_send_block(&pr->p, u->req.index, u->req.begin,
 		    u->data, u->req.length, now) == 0) {
