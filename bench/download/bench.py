@@ -32,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import dlkit as k  # noqa: E402
+import fskit  # noqa: E402
 
 SIZE_MB = int(os.environ.get("SIZE_MB", "1024"))
 REPS = int(os.environ.get("REPS", "3"))
@@ -44,7 +45,7 @@ if not os.path.exists(LT_PEER):
     k.die("lt_peer.py not found: set LT_PEER")
 os.makedirs(WORK, exist_ok=True)
 data, big = k.bench_data(WORK, SIZE_MB)
-want = k.sha256_file(big)
+want = fskit.sha256(big)
 run = k.tmpdir("bench")
 tport = k.free_port("127.0.8.1")
 url = "http://127.0.8.1:%d/announce" % tport
@@ -88,7 +89,8 @@ def one(client, rep):
     with open(os.path.join(WORK, "%s-%d.log" % (client, rep)), "wb") as f:
         f.write(r.stdout + r.stderr)
     path = os.path.join(d, "big.bin")
-    ok = r.returncode == 0 and os.path.exists(path) and k.sha256_file(path) == want
+    ok = (r.returncode == 0 and os.path.exists(path) and
+          fskit.sha256(path) == want)
     if not ok:
         k.log("%s failed (exit %d): %s" % (client, r.returncode,
               (r.stdout + r.stderr).decode(errors="replace")[-1500:]))

@@ -37,6 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import dlkit as k  # noqa: E402
+import fskit  # noqa: E402
 
 SIZE_MB = int(os.environ.get("SIZE_MB", "1024"))
 REPS = int(os.environ.get("REPS", "3"))
@@ -51,7 +52,7 @@ k.need("mktorrent", "opentracker", "aria2c", "transmission-daemon",
        "transmission-remote")
 os.makedirs(WORK, exist_ok=True)
 data, big = k.bench_data(WORK, SIZE_MB)
-want = k.sha256_file(big)
+want = fskit.sha256(big)
 run = k.tmpdir("bench-seed")
 tport = k.free_port(TRACKER_IP)
 tor = os.path.join(run, "big.torrent")
@@ -153,7 +154,7 @@ def one(kind, rnd):
     k.stop(tr)
     for d in dirs:
         path = os.path.join(d, "big.bin")
-        ok = ok and os.path.exists(path) and k.sha256_file(path) == want
+        ok = ok and os.path.exists(path) and fskit.sha256(path) == want
         shutil.rmtree(d, ignore_errors=True)
     k.log("%-4s round %d: %6.2f s (leechers done at %s)  seeder sent %s  "
           "sha256 %s" % (kind, rnd, dt,

@@ -188,14 +188,6 @@ def info_hash(torrent):
     return str(lt.torrent_info(torrent).info_hash())
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(4 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def bench_data(work, size_mb):
     """work/data/big.bin of size_mb random MiB, kept between runs (the
     benchmarks' one file); returns (data dir, its path)."""
